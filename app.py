@@ -86,7 +86,8 @@ def _register():
     from central.cli import central
     from kiosk.cli import demo, kiosk
     from sync.cli_audit import audit
-    from sync.cli_election import authority, election
+    from sync.cli_authority import authority
+    from sync.cli_election import election
     from sync.cli_sync import simulate, sync
     from sync.cli_tally import tally
 

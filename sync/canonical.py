@@ -15,7 +15,9 @@ def _check_string(value, where):
     except UnicodeEncodeError as exc:
         raise CanonicalError("lone surrogate in string", where=where) from exc
     if not unicodedata.is_normalized("NFC", value):
-        raise CanonicalError("string is not NFC-normalised", where=where, expected="NFC", got=repr(value[:40]))
+        raise CanonicalError(
+            "string is not NFC-normalised", where=where, expected="NFC", got=repr(value[:40])
+        )
 
 
 def _check(value, where, depth):
@@ -25,7 +27,9 @@ def _check(value, where, depth):
         return
     if isinstance(value, int):
         if abs(value) > MAX_SAFE_INTEGER:
-            raise CanonicalError("integer out of range", where=where, expected="|x| < 2^53", got=value)
+            raise CanonicalError(
+                "integer out of range", where=where, expected="|x| < 2^53", got=value
+            )
         return
     if isinstance(value, float):
         raise CanonicalError("floats are not allowed", where=where, expected="integer", got=value)
@@ -111,7 +115,9 @@ def parse_canonical(data, *, where="$", max_bytes=1 << 20):
     if not isinstance(data, (bytes, bytearray)):
         raise CanonicalError("expected bytes", where=where, got=type(data).__name__)
     if len(data) > max_bytes:
-        raise CanonicalError("document too large", where=where, expected=f"<= {max_bytes} bytes", got=len(data))
+        raise CanonicalError(
+            "document too large", where=where, expected=f"<= {max_bytes} bytes", got=len(data)
+        )
     try:
         text = bytes(data).decode("utf-8")
     except UnicodeDecodeError as exc:

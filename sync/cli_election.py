@@ -1,4 +1,4 @@
-"""`urne election` and `urne authority` commands."""
+"""`urne election` commands."""
 
 import click
 
@@ -8,12 +8,4 @@ def election():
     """Build and inspect signed election packages.
 
     Example: urne election --help
-    """
-
-
-@click.group()
-def authority():
-    """The organiser's authority: keys, device certificates, revocations.
-
-    Example: urne authority --help
     """

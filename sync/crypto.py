@@ -86,7 +86,9 @@ def verify(public_key_raw, domain, payload, signature, *, where=None):
     except ValueError as exc:
         raise SignatureError("malformed public key", where=where) from exc
     if len(signature) != 64:
-        raise SignatureError("malformed signature", where=where, expected="64 bytes", got=len(signature))
+        raise SignatureError(
+            "malformed signature", where=where, expected="64 bytes", got=len(signature)
+        )
     try:
         key.verify(bytes(signature), domain_message(domain, payload))
     except InvalidSignature as exc:
@@ -141,7 +143,9 @@ def open_sealed(private_key, blob, domain, aad=b"", *, where=None):
     """Open what seal() produced, or raise SealError."""
     blob = bytes(blob)
     if len(blob) < 32 + 16:
-        raise SealError("sealed value too short", where=where, expected=">= 48 bytes", got=len(blob))
+        raise SealError(
+            "sealed value too short", where=where, expected=">= 48 bytes", got=len(blob)
+        )
     eph_pub, ciphertext = blob[:32], blob[32:]
     try:
         shared = private_key.exchange(X25519PublicKey.from_public_bytes(eph_pub))
@@ -163,11 +167,15 @@ def write_private_key(path, key, passphrase=None):
         if passphrase
         else serialization.NoEncryption()
     )
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+    )
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError as exc:
-        raise KeyFileError("key file already exists; refusing to overwrite", where=str(path)) from exc
+        raise KeyFileError(
+            "key file already exists; refusing to overwrite", where=str(path)
+        ) from exc
     with os.fdopen(fd, "wb") as f:
         f.write(pem)
         f.flush()
@@ -183,7 +191,9 @@ def _read_private_file(path):
         raise KeyFileError("key file not found", where=str(path)) from exc
     if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise KeyFileError(
-            "key file is readable by others", where=str(path), expected="mode 0600",
+            "key file is readable by others",
+            where=str(path),
+            expected="mode 0600",
             got=oct(stat.S_IMODE(st.st_mode)),
         )
     return path.read_bytes()
@@ -197,7 +207,9 @@ def load_private_key(path, passphrase=None, *, kind=Ed25519PrivateKey):
     except (ValueError, TypeError) as exc:
         raise KeyFileError(f"cannot load private key ({exc})", where=str(path)) from exc
     if not isinstance(key, kind):
-        raise KeyFileError("wrong key type", where=str(path), expected=kind.__name__, got=type(key).__name__)
+        raise KeyFileError(
+            "wrong key type", where=str(path), expected=kind.__name__, got=type(key).__name__
+        )
     return key
 
 
@@ -208,7 +220,9 @@ def write_secret(path, data):
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError as exc:
-        raise KeyFileError("secret file already exists; refusing to overwrite", where=str(path)) from exc
+        raise KeyFileError(
+            "secret file already exists; refusing to overwrite", where=str(path)
+        ) from exc
     with os.fdopen(fd, "wb") as f:
         f.write(data)
         f.flush()
