@@ -1,11 +1,94 @@
-"""`urne central` commands."""
+"""`urne central` commands: set a central folder up and serve it."""
+
+import os
+from functools import wraps
+from pathlib import Path
 
 import click
+
+from sync.errors import UrneError
+
+
+def _home():
+    if os.environ.get("URNE_HOME"):
+        return Path(os.environ["URNE_HOME"])
+    import app
+
+    return Path(app.__file__).resolve().parent / "instance"
+
+
+def domain_errors(func):
+    """Turn Urne's own errors (and unreadable files) into a clean ClickException."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except (UrneError, OSError) as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper
 
 
 @click.group()
 def central():
-    """Run and set up the central server.
+    """Set up and run the central server (in URNE_HOME).
 
-    Example: urne central --help
+    Example: URNE_HOME=/srv/central urne central init --election election.urne --key central.key
     """
+
+
+@central.command("init")
+@click.option(
+    "--election",
+    "election_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option(
+    "--key",
+    "key_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The central's X25519 key (opens voter tags).",
+)
+@click.option(
+    "--password-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read the organiser password from a file instead of a prompt.",
+)
+@domain_errors
+def init_command(election_file, key_file, password_file):
+    """Make URNE_HOME a central: keys (0600), session secret, organiser password (hashed), database.
+
+    Example: URNE_HOME=/srv/central urne central init --election election.urne --key central.key
+    """
+    from sync.central_home import init_central
+
+    if password_file:
+        password = password_file.read_text(encoding="utf-8").strip()
+    else:
+        password = click.prompt("Organiser password", hide_input=True, confirmation_prompt=True)
+    home = init_central(_home(), election_file, key_file, password)
+    click.echo(f"Central ready in {home}")
+
+
+@central.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve_command(host, port, threads):
+    """Serve the central (push endpoint, organiser pages, results) with waitress.
+
+    Example: URNE_HOME=/srv/central urne central serve --host 0.0.0.0 --port 8000
+    """
+    import waitress
+
+    from app import create_app
+
+    try:
+        app = create_app({"HOME": str(_home()), "ROLE": "central"})
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Serving the central on http://{host}:{port}/ (Ctrl+C to stop)")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="urne")

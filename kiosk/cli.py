@@ -1,19 +1,192 @@
-"""`urne kiosk` commands and `urne demo`."""
+"""`urne kiosk` commands and `urne demo`: each calls one library function."""
+
+import datetime
+import os
+from functools import wraps
+from pathlib import Path
 
 import click
+
+from sync.errors import UrneError
+
+DEMO_HOME = Path("instance") / "demo"
+
+
+def kiosk_home():
+    """The kiosk folder: URNE_HOME, else the Flask instance folder beside app.py."""
+    if os.environ.get("URNE_HOME"):
+        return Path(os.environ["URNE_HOME"])
+    import app
+
+    return Path(app.__file__).resolve().parent / "instance"
+
+
+def _now():
+    return datetime.datetime.now(datetime.UTC)
+
+
+def domain_errors(func):
+    """Turn Urne's own errors (and unreadable files) into a clean ClickException."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except (UrneError, OSError) as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper
 
 
 @click.group()
 def kiosk():
-    """Set up and run a voting station.
+    """Set up and run a voting station (in URNE_HOME).
 
     Example: urne kiosk --help
     """
 
 
+@kiosk.command("init")
+@click.option("--election", "election_file", required=True, type=click.Path(dir_okay=False))
+@click.option("--device", required=True, help="Device id: a-z, 0-9 and -, e.g. stand-pau-1.")
+@domain_errors
+def init_command(election_file, device):
+    """Make URNE_HOME a kiosk: keys, enrollment request, agent PIN (shown once).
+
+    Example: urne kiosk init --election election.urne --device stand-pau-1
+    """
+    from .setup import init_kiosk
+
+    made = init_kiosk(kiosk_home(), election_file, device)
+    click.echo(f"Kiosk folder: {made.home}")
+    click.echo(f"Enrollment request (take it to the authority): {made.request}")
+    click.echo(f"Agent PIN (shown only now, write it down): {made.pin}")
+
+
+@kiosk.command("install-certificate")
+@click.argument("certificate", type=click.Path(dir_okay=False, exists=True))
+@domain_errors
+def install_certificate_command(certificate):
+    """Install the device certificate the authority made from this kiosk's request.
+
+    Example: urne kiosk install-certificate stand-pau-1.cert
+    """
+    from .setup import install_certificate
+
+    cert = install_certificate(kiosk_home(), Path(certificate).read_bytes())
+    click.echo(f"Installed: device {cert.device}, epoch {cert.epoch}, key {cert.fingerprint}")
+
+
+def _print_status(st):
+    session = st.session
+    lines = [
+        ("Device", f"{st.device} (epoch {st.epoch}), key {st.fingerprint}"),
+        ("Election", st.election),
+        (
+            "Ballots",
+            f"{st.ballots_today} today, {st.ballots_total} in total, {st.voids_total} voided",
+        ),
+        ("Session", f"open since {session.opened}" if session.open else "closed"),
+        ("Chain", f"{st.records} records, head {st.head or '-'}"),
+        (
+            "Last export",
+            f"{st.last_export['at']} ({st.last_export['path']})" if st.last_export else "never",
+        ),
+        ("Free disk", f"{st.free_disk // (1024 * 1024)} MiB"),
+        ("Clock", st.clock),
+    ]
+    for name, value in lines:
+        click.echo(f"{name + ':':13}{value}")
+
+
+@kiosk.command("status")
+@domain_errors
+def status_command():
+    """Show the stand's counts, device, session, chain head, last export and clock.
+
+    Example: urne kiosk status
+    """
+    from .store import kiosk_status
+
+    _print_status(kiosk_status(kiosk_home(), now=_now()))
+
+
+@kiosk.command("check")
+@domain_errors
+def check_command():
+    """Check the database and re-verify the whole chain; exit 1 when something is wrong.
+
+    Example: urne kiosk check
+    """
+    from .store import check_kiosk
+
+    report = check_kiosk(kiosk_home(), now=_now())
+    click.echo(
+        f"OK: {report.records} records verified ({report.ballots} ballots, "
+        f"{report.voids} voided), head {report.head or '-'}"
+    )
+
+
+@kiosk.command("export")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False))
+@click.option("--all", "whole", is_flag=True, help="Everything, not only what is new.")
+@domain_errors
+def export_command(out, whole):
+    """Write a verified bundle (and a database copy) to a folder or drive; print its path.
+
+    Example: urne kiosk export --out /media/agent/USB
+    """
+    from .store import export_kiosk
+
+    path, count, head = export_kiosk(kiosk_home(), out, whole=whole, now=_now())
+    click.echo(path)
+    click.echo(f"{count} records, head {head}", err=True)
+
+
+@kiosk.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@domain_errors
+def serve_command(host, port):
+    """Serve the kiosk with waitress (listens on 127.0.0.1 unless told otherwise).
+
+    Example: urne kiosk serve --port 5000
+    """
+    serve(kiosk_home(), host, port)
+
+
+def serve(home, host, port):
+    """Run the kiosk app from `home` under waitress until interrupted."""
+    import waitress
+
+    from app import create_app
+
+    try:
+        app = create_app({"HOME": str(home), "ROLE": "kiosk"})
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
+    waitress.serve(app, host=host, port=port, threads=4, ident="urne")
+
+
 @click.command()
-def demo():
-    """Start a kiosk on the demo election.
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Set up and print, then exit.")
+@domain_errors
+def demo(host, port, no_serve):
+    """Start a kiosk on the demo election (URNE_HOME or ./instance/demo), enrolled, session open.
+
+    Running it again reuses the folder and its ballots, with a fresh agent PIN.
 
     Example: urne demo
     """
+    from .setup import setup_demo
+
+    home = Path(os.environ.get("URNE_HOME") or DEMO_HOME).resolve()
+    made = setup_demo(home, now=_now())
+    click.echo(f"Demo kiosk folder: {home} ({'new' if made.created else 'reused'})")
+    click.echo(f"Agent PIN: {made.pin}")
+    click.echo(f"Open http://{host}:{port}/ in a browser.")
+    if not no_serve:
+        serve(home, host, port)

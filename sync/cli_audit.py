@@ -1,6 +1,16 @@
 """`urne audit` commands."""
 
+import json
+import sys
+from pathlib import Path
+
 import click
+
+from .audit import audit as run_audit
+from .audit import expected_records
+from .election import read_package
+from .enroll import read_revocations
+from .errors import UrneError
 
 
 @click.group()
@@ -9,3 +19,92 @@ def audit():
 
     Example: urne audit --help
     """
+
+
+def _short(h):
+    return f"{h[:16]}…" if h else "-"
+
+
+def _print_report(report):
+    ok_bundles = sum(b.ok for b in report.bundles)
+    click.echo(f"Election {report.election}")
+    click.echo(f"Bundles: {len(report.bundles)} checked, {ok_bundles} verified")
+    for b in report.bundles:
+        if b.ok:
+            click.echo(
+                f"  ok    {b.path}  ({b.device} epoch {b.epoch}, records {b.first}-{b.last})"
+            )
+        else:
+            click.echo(f"  FAIL  {b.path}\n        {b.error_class}: {b.error}")
+    click.echo("Chains:")
+    for c in report.chains:
+        ranges = ", ".join(f"{a}-{b}" for a, b in c.ranges)
+        status = "ok" if c.ok else "FAIL"
+        click.echo(
+            f"  {status:5} {c.device} epoch {c.epoch}: records {ranges} ({c.records}), "
+            f"ballots {c.ballots}, voids {c.voids}, sessions {c.sessions}, head {_short(c.head)}"
+        )
+        for a, b in c.gaps:
+            click.echo(f"        gap: records {a}-{b} missing")
+        for fork in c.forks:
+            click.echo(f"        fork: record {fork['seq']} differs in {fork['bundle']}")
+        for error in c.errors:
+            click.echo(f"        {error}")
+    if not report.bundles:
+        click.echo("No bundle found.")
+    click.echo("RESULT: everything verifies" if report.ok else "RESULT: NOT VERIFIED")
+
+
+@audit.command("verify")
+@click.option(
+    "--election",
+    "election_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+)
+@click.option(
+    "--revocations",
+    "revocations_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Processes checking signatures (default: all cores).",
+)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+def verify(election_path, revocations_path, as_json, workers, paths):
+    """Verify bundles (files or folders of *.zip): exit 0 only when everything verifies.
+
+    Example: urne audit verify --election election.urne exports/
+    """
+    try:
+        election = read_package(election_path.read_bytes())
+        revocations = None
+        if revocations_path:
+            revocations = read_revocations(
+                revocations_path.read_bytes(), election, where=str(revocations_path)
+            )
+    except UrneError as exc:
+        raise click.ClickException(str(exc)) from exc
+    bar = None
+    if sys.stderr.isatty() and not as_json:
+        bar = click.progressbar(length=expected_records(paths), label="Verifying", file=sys.stderr)
+        bar.__enter__()
+    try:
+        report = run_audit(
+            election,
+            paths,
+            revocations=revocations,
+            workers=workers,
+            progress=bar.update if bar else None,
+        )
+    finally:
+        if bar:
+            bar.__exit__(None, None, None)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        _print_report(report)
+    sys.exit(0 if report.ok else 1)

@@ -1,11 +1,181 @@
 """`urne election` commands."""
 
+import json
+from pathlib import Path
+
 import click
+
+from .errors import UrneError
+
+_LANGS = click.Choice(["fr", "en", "es", "eu", "oc"])
+
+
+def _fail(exc):
+    # Domain errors carry the field (where) and the reason; that is what the organiser needs.
+    return click.ClickException(str(exc))
+
+
+def _rules(tally):
+    official, *others = tally["rules"]
+    text = f"{official} (official)" + (f", also {', '.join(others)}" if others else "")
+    extras = [f"reserved {r['category']} {r['amount']:,} EUR" for r in tally["reserved"]]
+    if tally["min_per_canton"]:
+        extras.append("one project per canton")
+    if tally["threshold"]:
+        extras.append(f"threshold {tally['threshold']}")
+    return "; ".join([text, *extras])
 
 
 @click.group()
 def election():
     """Build and inspect signed election packages.
 
-    Example: urne election --help
+    Example: urne election build election.toml --key authority/authority.key --out election.urne
     """
+
+
+@election.command()
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--key",
+    "key",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The authority's Ed25519 private key file.",
+)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the signed package.",
+)
+@click.option(
+    "--central-key",
+    "central",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The central's X25519 public key (hex or PEM). Default: central.pub next to KEY.",
+)
+@click.option(
+    "--secret",
+    "secret",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The 32-byte election secret. Default: election-secret next to KEY.",
+)
+@click.option(
+    "--passphrase-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read KEY's passphrase from this file instead of asking.",
+)
+@click.option("--force", is_flag=True, help="Replace an existing package file.")
+def build(source, key, out, central, secret, passphrase_file, force):
+    """Validate the TOML SOURCE, sign it and write the election package.
+
+    The package's hash is the election id every ballot record carries: rebuilding after any
+    change makes a new election, and kiosks must be enrolled again.
+
+    Example: urne election build election.toml --key authority/authority.key --out election.urne
+    """
+    from .election_files import build_package_file, key_needs_passphrase
+
+    passphrase = None
+    if passphrase_file:
+        try:
+            passphrase = passphrase_file.read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError as exc:
+            raise click.ClickException(
+                f"{passphrase_file}: cannot read passphrase ({exc.strerror})"
+            ) from exc
+    elif key_needs_passphrase(key):
+        passphrase = click.prompt("Passphrase of the authority key", hide_input=True)
+    try:
+        e = build_package_file(
+            source,
+            key=key,
+            out=out,
+            central=central,
+            secret=secret,
+            passphrase=passphrase,
+            force=force,
+        )
+    except UrneError as exc:
+        raise _fail(exc) from exc
+    click.echo(f"Wrote {out}")
+    click.echo(f"Election id: {e.id}")
+    click.echo(f"Authority key fingerprint: {e.fingerprint}")
+
+
+@election.command()
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to create the demo in (existing demo files are never overwritten).",
+)
+def demo(out):
+    """Write a complete demo election: source, authority key, secret, central key, package.
+
+    The demo is the participatory budget of the Pyrénées-Atlantiques in French, English,
+    Spanish, Basque and Occitan, open from yesterday to 60 days from now.
+
+    Example: urne election demo --out demo-election
+    """
+    from .demo import write_demo
+    from .election import read_package
+
+    try:
+        paths = write_demo(out)
+        e = read_package(paths.package.read_bytes())
+    except UrneError as exc:
+        raise _fail(exc) from exc
+    click.echo(f"Demo election written to {paths.dir}")
+    for label, path in (
+        ("source", paths.source),
+        ("package", paths.package),
+        ("authority key", paths.authority_key),
+        ("election secret", paths.secret),
+        ("central key", paths.central_key),
+    ):
+        click.echo(f"  {label + ':':17}{path}")
+    click.echo(f"Election id: {e.id}")
+
+
+@election.command()
+@click.argument("package", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--lang", type=_LANGS, default="fr", show_default=True, help="Language of the texts.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def show(package, lang, as_json):
+    """Verify a package's signature and describe it: id, title, sections, projects, keys.
+
+    Example: urne election show election.urne --lang en
+    """
+    from .election_files import summary
+
+    try:
+        info = summary(package, lang)
+    except UrneError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        click.echo(json.dumps(info, ensure_ascii=False, indent=2, sort_keys=True))
+        return
+    w = info["window"]
+    click.echo(info["title"])
+    click.echo(f"  id:          {info['id']}")
+    click.echo(f"  slug:        {info['slug']}")
+    click.echo(f"  languages:   {', '.join(info['languages'])}")
+    click.echo(f"  window:      {w['opens']} to {w['closes']} ({w['timezone']})")
+    click.echo(f"  duplicates:  {info['duplicate_policy']}")
+    click.echo(f"  authority:   {info['authority_fingerprint']}")
+    click.echo(f"  central:     {info['central_fingerprint']}")
+    for s in info["sections"]:
+        rule = ", ".join(f"{k}={v}" for k, v in sorted(s["ballot"].items()) if k != "type")
+        click.echo(f"\n[{s['id']}] {s['title']}")
+        click.echo(
+            f"  budget {s['budget']:,} EUR; ballot {s['ballot']['type']} ({rule}); "
+            f"tally {_rules(s['tally'])}"
+        )
+        for p in s["projects"]:
+            click.echo(
+                f"  {p['id']:>8}  {p['cost']:>10,} EUR  {p['title']}  ({p['canton']}, {p['category']})"
+            )

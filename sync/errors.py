@@ -70,3 +70,7 @@ class TallyError(UrneError):
 
 class PabulibError(TallyError):
     """A Pabulib .pb file cannot be parsed."""
+
+
+class PushError(UrneError):
+    """A signed push request is malformed, stale, replayed or does not match its body."""

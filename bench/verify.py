@@ -1,0 +1,149 @@
+"""Benchmark of `urne audit verify`: 100,000 ballots against this machine's raw Ed25519 rate.
+
+Usage: python3 bench/verify.py [--ballots N] [--devices D] [--keep DIR]
+Prints the verifier's records per second, the raw verification rate on all cores, their ratio
+(target >= 0.8) and the peak memory of the whole verifier process tree (target < 200 MB).
+"""
+
+import argparse
+import multiprocessing
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+from fixtures_records import NOW, chain_records, make_enrolled  # noqa: E402
+
+from sync.bundle import bundle_name, write_bundle  # noqa: E402
+
+
+def build(root, ballots, devices):
+    """Write one cumulative bundle per device, `ballots` records in all; return the folder."""
+    out = root / "exports"
+    out.mkdir()
+    per = ballots // devices
+    sealed = "5a" * 80  # one sealed tag reused: sealing is not what is being measured
+    for i in range(devices):
+        ctx = make_enrolled(root / f"k{i}", device=f"kiosk-{i + 1:02d}")
+        write_bundle(
+            out / bundle_name(ctx.device, 1, 1, per),
+            certificate_bytes=ctx.certificate_bytes,
+            records=chain_records(ctx, per, sealed=sealed, close=True),
+            device_key=ctx.device_key,
+            now=NOW,
+            cumulative=True,
+        )
+    (root / "election.urne").write_bytes(ctx.package)
+    return out
+
+
+def _raw_worker(args):
+    seconds, size = args
+    key = Ed25519PrivateKey.generate()
+    pub = key.public_key()
+    message = os.urandom(size)
+    sig = key.sign(message)
+    n, end = 0, time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        for _ in range(200):
+            pub.verify(sig, message)
+        n += 200
+    return n
+
+
+def raw_rate(seconds=4.0, size=650):
+    """Ed25519 verifications per second on all cores (one process per core)."""
+    cores = os.cpu_count() or 1
+    with multiprocessing.get_context("fork").Pool(cores) as pool:
+        start = time.perf_counter()
+        counts = pool.map(_raw_worker, [(seconds, size)] * cores)
+        elapsed = time.perf_counter() - start
+    return sum(counts) / elapsed
+
+
+def _tree_rss(pid):
+    """Resident memory (bytes) of a process and all its descendants, from /proc."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+            with open(f"/proc/{p}/task/{p}/children") as f:
+                todo += [int(c) for c in f.read().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
+def timed_verify(root, folder):
+    """Run `urne audit verify --json` on the folder; return (seconds, peak tree RSS, exit code)."""
+    cmd = [sys.executable, "-c", "from app import main; main()", "audit", "verify"]
+    cmd += ["--election", str(root / "election.urne"), "--json", str(folder)]
+    peak = [0]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def sample():
+        while proc.poll() is None:
+            peak[0] = max(peak[0], _tree_rss(proc.pid))
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    proc.wait()
+    elapsed = time.perf_counter() - start
+    sampler.join()
+    if proc.returncode:
+        sys.stderr.write(proc.stderr.read().decode())
+    return elapsed, peak[0], proc.returncode
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ballots", type=int, default=100_000)
+    parser.add_argument("--devices", type=int, default=4)
+    parser.add_argument("--keep", type=Path, help="Build (or reuse) the bundles in this folder.")
+    args = parser.parse_args()
+    root = args.keep or Path(tempfile.mkdtemp(prefix="urne-bench-"))
+    try:
+        if not (root / "exports").exists():
+            root.mkdir(parents=True, exist_ok=True)
+            t = time.perf_counter()
+            folder = build(root, args.ballots, args.devices)
+            print(
+                f"built {args.ballots} records in {args.devices} bundles in {time.perf_counter() - t:.1f} s"
+            )
+        folder = root / "exports"
+        size = sum(p.stat().st_size for p in folder.iterdir())
+        before = raw_rate()
+        seconds, peak, code = timed_verify(root, folder)
+        after = raw_rate()
+        raw = (before + after) / 2
+        rate = args.ballots / seconds
+        print(f"cores                 {os.cpu_count()}")
+        print(f"bundles               {size / 1e6:.1f} MB")
+        print(f"urne audit verify     {seconds:.2f} s, {rate:,.0f} records/s (exit {code})")
+        print(
+            f"raw Ed25519 verify    {raw:,.0f} /s on all cores (before {before:,.0f}, after {after:,.0f})"
+        )
+        print(f"ratio                 {rate / raw:.2f} (target >= 0.8)")
+        print(f"peak memory (tree)    {peak / 1e6:.0f} MB (target < 200 MB)")
+        return code
+    finally:
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,447 @@
+"""Agent mode: PIN login, open and close the stand, status, void, paper entry, export, sync."""
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
+
+from kiosk import agent_forms, clock, current_flows, current_store, forms, usb
+from kiosk import push as pushing
+from kiosk.agent_texts import export_error, pin_locked_text, refusal, size, sync_text, void_refused
+from kiosk.errors import (
+    AlreadyVoted,
+    ExportError,
+    Ineligible,
+    KioskError,
+    NothingToExport,
+    PinLocked,
+    SessionError,
+    StandClosed,
+    VoidRefused,
+    WrongPin,
+)
+from kiosk.i18n import current_lang, money
+from sync import ballot as rules
+from sync.errors import KeyFileError, SelectionError, UrneError
+
+bp = Blueprint("agent", __name__, url_prefix="/agent")
+
+SESSION_KEY = "agent_until"
+RESULT_KEY = "agent_result"
+PUBLIC = {"agent.login"}
+IDLE_SECONDS = 300
+
+
+def _idle():
+    return int(current_app.config.get("AGENT_IDLE_SECONDS", IDLE_SECONDS))
+
+
+@bp.before_request
+def _require_agent():
+    """Every agent page but the login needs a live agent session; each request extends it."""
+    if request.endpoint in PUBLIC:
+        return None
+    moment = clock.system_now().timestamp()
+    until = session.get(SESSION_KEY)
+    if not until or until < moment:
+        if session.pop(SESSION_KEY, None):
+            flash(_("Agent mode ended after a time without activity. Enter the PIN again."), "info")
+        return redirect(url_for("agent.login"))
+    session[SESSION_KEY] = moment + _idle()
+    return None
+
+
+def _render(template, http_status=200, /, **context):
+    return render_template(template, size=size, **context), http_status
+
+
+def _result(kind, **values):
+    """Keep an action's outcome for the page the browser is redirected to (post, then get)."""
+    session[RESULT_KEY] = dict(values, kind=kind)
+    return redirect(url_for(f"agent.{kind}"))
+
+
+def _take_result(kind):
+    result = session.get(RESULT_KEY)
+    return result if result and result.get("kind") == kind else None
+
+
+# Login -------------------------------------------------------------------------------------
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """The PIN form; wrong tries lead to a lockout whose length the page says."""
+    if request.method == "GET":
+        return _render("agent/login.html")
+    pin = request.form.get("pin", "")
+    try:
+        current_store().verify_pin(pin, now=clock.system_now())
+    except PinLocked as exc:
+        return _render("agent/login.html", 429, error=pin_locked_text(exc.retry_after))
+    except WrongPin as exc:
+        error = _(
+            "Wrong PIN. %(n)s tries left before the PIN is locked for a while.", n=exc.remaining
+        )
+        return _render("agent/login.html", 403, error=error)
+    except KeyFileError:
+        error = _("No agent PIN is set on this kiosk. Set one with the command `urne kiosk pin`.")
+        return _render("agent/login.html", 503, error=error)
+    # A resident's unfinished way through ends here: the agent must not see it.
+    current_flows().drop(session.pop("flow", None))
+    session.pop(RESULT_KEY, None)
+    session[SESSION_KEY] = clock.system_now().timestamp() + _idle()
+    return redirect(url_for("agent.home"))
+
+
+@bp.post("/logout")
+def logout():
+    """Leave agent mode and go back to the residents' welcome screen."""
+    session.pop(SESSION_KEY, None)
+    session.pop(RESULT_KEY, None)
+    flash(_("You left agent mode."), "ok")
+    return redirect(url_for("resident.welcome"))
+
+
+# Status ------------------------------------------------------------------------------------
+
+
+@bp.get("/")
+def home():
+    """The stand's status: one clear state and one main button."""
+    store = current_store()
+    now = clock.now()
+    local = store.local(now)
+    window = store.election.window
+    return _render(
+        "agent/home.html",
+        status=store.status(now),
+        local=local,
+        clock_confirmed=clock.confirmed(),
+        in_window=window["opens"] <= local.date().isoformat() <= window["closes"],
+        window=window,
+        central=bool(current_app.config.get("CENTRAL_URL")),
+        pairing_on=bool(current_app.config.get("PAIRING_REQUIRED")),
+        group=agent_forms.group_hash,
+    )
+
+
+@bp.post("/check")
+def check():
+    """Re-run the database integrity check and the whole chain verification now."""
+    try:
+        report = current_store().check(now=clock.now())
+    except UrneError as exc:
+        current_app.logger.error("chain check failed: %s", exc)
+        flash(
+            _(
+                "The check FAILED: %(why)s. Stop taking votes and call the support line.",
+                why=str(exc),
+            ),
+            "error",
+        )
+    else:
+        flash(_("Check passed: %(n)s records verified.", n=report.records), "ok")
+    return redirect(url_for("agent.home"))
+
+
+# Clock and session -------------------------------------------------------------------------
+
+
+def _clock_form(template, action):
+    """Show, then read, the date and time the agent confirms or corrects."""
+    store = current_store()
+    now = clock.now()
+    shown = agent_forms.local_fields(now, store.tz)
+    if not agent_forms.plausible(now):
+        shown = ("", "")  # a clock this wrong must be typed, not confirmed
+    if request.method == "GET":
+        return None, _render(template, date=shown[0], time=shown[1], shown=shown, errors={})
+    typed = (request.form.get("date", ""), request.form.get("time", ""))
+    try:
+        agent_time = agent_forms.parse_clock(*typed, store.tz)
+    except agent_forms.FormError as exc:
+        errors = {exc.field: _("Write the date like 2026-05-16 and the time like 09:30.")}
+        return None, _render(
+            template, 422, date=typed[0], time=typed[1], shown=shown, errors=errors
+        )
+    if typed == (request.form.get("shown_date"), request.form.get("shown_time")) and all(typed):
+        clock.confirm(clock.system_now() + clock.offset())  # as shown: no correction
+    else:
+        clock.confirm(agent_time)
+    return action(), None
+
+
+@bp.route("/clock", methods=["GET", "POST"])
+def set_clock():
+    """Confirm or correct the date and time without opening the stand."""
+    result, page = _clock_form("agent/clock.html", lambda: None)
+    if page is not None:
+        return page
+    flash(_("Date and time confirmed."), "ok")
+    return redirect(url_for("agent.home"))
+
+
+@bp.route("/open", methods=["GET", "POST"])
+def open_stand():
+    """Open the stand: the agent confirms the date and time; a `session_open` record."""
+    if current_store().session().open and request.method == "GET":
+        flash(_("The stand is already open."), "info")
+        return redirect(url_for("agent.home"))
+
+    def action():
+        return current_store().open_session(clock.now(), clock=clock.source())
+
+    try:
+        result, page = _clock_form("agent/open.html", action)
+    except SessionError:
+        flash(_("The stand is already open."), "info")
+        return redirect(url_for("agent.home"))
+    if page is not None:
+        return page
+    flash(_("The stand is open. Residents can vote."), "ok")
+    return redirect(url_for("agent.home"))
+
+
+@bp.route("/close", methods=["GET", "POST"])
+def close_stand():
+    """Close the stand: a `session_close` record, then the count and head hash to copy."""
+    store = current_store()
+    state = store.session()
+    if not state.open:
+        flash(_("The stand is not open."), "info")
+        return redirect(url_for("agent.home"))
+    if request.method == "GET":
+        return _render("agent/close.html", state=state)
+    local = store.local(clock.now())
+    try:
+        count, head = store.close_session(clock.now(), clock=clock.source())
+    except SessionError:
+        flash(_("The stand is not open."), "info")
+        return redirect(url_for("agent.home"))
+    total = store.status(clock.now()).ballots_total
+    return _result(
+        "closed", count=count, total=total, head=head, at=local.strftime("%Y-%m-%d %H:%M")
+    )
+
+
+@bp.get("/closed")
+def closed():
+    """What to copy onto the stand's paper sheet after closing."""
+    result = _take_result("closed")
+    if result is None:
+        return redirect(url_for("agent.home"))
+    return _render(
+        "agent/closed.html", result=result, grouped=agent_forms.group_hash(result["head"])
+    )
+
+
+# Void --------------------------------------------------------------------------------------
+
+
+@bp.route("/void", methods=["GET", "POST"])
+def void():
+    """Void the last ballot at the resident's request, within the window, with a reason."""
+    window = int(current_app.config["VOID_WINDOW_SECONDS"])
+    context = {"minutes": max(1, window // 60)}
+    if request.method == "GET":
+        return _render("agent/void.html", reason="", errors={}, **context)
+    text = request.form.get("reason", "")
+    try:
+        reason = agent_forms.parse_reason(text)
+        current_store().void_last(reason, now=clock.now(), window_seconds=window)
+    except agent_forms.FormError:
+        errors = {"reason": _("Write the reason in a few words (3 to 200 characters).")}
+        return _render("agent/void.html", 422, reason=text, errors=errors, **context)
+    except (VoidRefused, StandClosed) as exc:
+        return _render(
+            "agent/void.html", 409, reason=text, errors={}, refused=void_refused(exc), **context
+        )
+    flash(_("The last ballot is void. The resident may vote again."), "ok")
+    return redirect(url_for("agent.home"))
+
+
+# Paper entry -------------------------------------------------------------------------------
+
+
+def _section_form(form, section):
+    """The part of the paper form for one section, with the names the resident's form reads."""
+    prefix = f"{section.id}:"
+    return MultiDict(
+        [(k[len(prefix) :], v) for k, v in form.items(multi=True) if k.startswith(prefix)]
+    )
+
+
+@bp.route("/paper", methods=["GET", "POST"])
+def paper():
+    """Key in one paper ballot: check-in identity and choices, under the same rules."""
+    store = current_store()
+    election = store.election
+    context = {
+        "eligibility": election.eligibility,
+        "declaration": election.text(
+            election.eligibility.get("residence_declaration"), current_lang()
+        ),
+        "labels": forms.IDENTITY_LABELS,
+        "hints": forms.IDENTITY_HINTS,
+        "sections": election.sections,
+        "blank_ok": rules.blank_allowed,
+        "stand_open": store.session().open,
+    }
+    if request.method == "GET":
+        return _render("agent/paper.html", values={}, chosen={}, errors={}, problems={}, **context)
+    fields, declared, errors = forms.read_identity(request.form, election.eligibility)
+    selections, problems, chosen = {}, {}, {}
+    for section in election.sections:
+        sub = _section_form(request.form, section)
+        selections[section.id] = forms.read_selection(section, sub)
+        chosen[section.id] = sub
+        found = forms.problems(section, selections[section.id], money)
+        if section.ballot["type"] == "ranked" and forms.ranks_clash(section, sub):
+            found.insert(0, _("Two projects have the same rank. Give each project its own rank."))
+        if found:
+            problems[section.id] = found
+    lang = request.form.get("lang", election.languages[0])
+    if lang not in election.languages:
+        errors["lang"] = _("Choose the language of the paper ballot.")
+    page = {"values": fields, "chosen": chosen, "errors": errors, "problems": problems}
+    if errors or problems:
+        return _render("agent/paper.html", 422, **page, **context)
+    identity = dict(fields, declaration=declared)
+    try:
+        receipt = store.cast(
+            selections,
+            identity=identity,
+            lang=lang,
+            channel="paper",
+            now=clock.now(),
+            clock=clock.source(),
+        )
+    except Ineligible as exc:
+        return _render(
+            "agent/paper.html", 403, refused=refusal(exc, election.eligibility), **page, **context
+        )
+    except AlreadyVoted:
+        refused = _(
+            "This person has already voted at this stand: the paper ballot is not counted. Set it aside."
+        )
+        return _render("agent/paper.html", 409, refused=refused, **page, **context)
+    except StandClosed:
+        refused = _("The stand is not open: open it before keying in paper ballots.")
+        return _render("agent/paper.html", 409, refused=refused, **page, **context)
+    except SelectionError as exc:
+        refused = _("These choices are not valid: %(why)s", why=str(exc))
+        return _render("agent/paper.html", 422, refused=refused, **page, **context)
+    flash(
+        _("Paper ballot recorded (record %(seq)s). You can key in the next one.", seq=receipt.seq),
+        "ok",
+    )
+    return redirect(url_for("agent.paper"))
+
+
+# Export and sync ---------------------------------------------------------------------------
+
+
+def _drives():
+    return usb.removable_drives(configured=current_app.config.get("EXPORT_DIR"))
+
+
+@bp.route("/export", methods=["GET", "POST"])
+def export():
+    """Pick a drive; write the bundle atomically, read it back, verify it; count and head."""
+    drives = _drives()
+    context = {"drives": drives, "central": bool(current_app.config.get("CENTRAL_URL"))}
+    if request.method == "GET":
+        return _render("agent/export.html", errors={}, **context)
+    whole = request.form.get("all") == "yes"
+    try:
+        drive = agent_forms.pick_drive(drives, request.form.get("drive", ""))
+        path, count, head = current_store().export(drive.path, all=whole, now=clock.now())
+    except agent_forms.FormError as exc:
+        message = (
+            _("This drive cannot be written to. Check that it is not locked, or pick another.")
+            if "writable" in str(exc)
+            else _("Pick one of the drives listed.")
+        )
+        return _render("agent/export.html", 422, errors={"drive": message}, **context)
+    except NothingToExport:
+        return _render("agent/export.html", 409, errors={}, nothing=True, **context)
+    except (ExportError, KioskError) as exc:
+        current_app.logger.error("export failed: %s", exc)
+        return _render("agent/export.html", 500, errors={}, failed=export_error(exc), **context)
+    return _result(
+        "exported",
+        count=count,
+        head=head,
+        file=path.name,
+        drive=drive.label,
+        whole=whole,
+    )
+
+
+@bp.get("/exported")
+def exported():
+    """The export's outcome: where, how many records, the head hash."""
+    result = _take_result("exported")
+    if result is None:
+        return redirect(url_for("agent.home"))
+    return _render(
+        "agent/exported.html", result=result, grouped=agent_forms.group_hash(result["head"])
+    )
+
+
+@bp.route("/sync", methods=["GET", "POST"])
+def sync():
+    """Sync now: send every record to the central and say its answer in plain words."""
+    url = current_app.config.get("CENTRAL_URL")
+    if request.method == "GET":
+        result = _take_result("sync")
+        if result is None:
+            return redirect(url_for("agent.home"))
+        return _render("agent/sync.html", result=result)
+    if not url:
+        flash(_("No central server is configured: export to a USB drive."), "error")
+        return redirect(url_for("agent.export"))
+    try:
+        answer, count, head = pushing.sync_now(current_store(), url, now=clock.now)
+    except (pushing.SyncError, NothingToExport, ExportError) as exc:
+        current_app.logger.warning("sync failed: %s", exc)
+        ok, message = False, sync_text(exc)
+        count = head = None
+    else:
+        ok, message = True, sync_text(answer)
+    return _result("sync", ok=ok, message=message, count=count, head=head)
+
+
+# Pairing -----------------------------------------------------------------------------------
+
+
+@bp.post("/pair")
+def pair():
+    """Show a one-time code and QR code to pair a tablet with this kiosk."""
+    from kiosk import pairing as pairing_module
+
+    offer = pairing_module.new_pairing(current_app._get_current_object(), clock.system_now())
+    return _render(
+        "agent/pair.html",
+        pairing=offer,
+        paired=pairing_module.paired_count(current_app._get_current_object()),
+    )
+
+
+@bp.post("/unpair")
+def unpair():
+    """Unpair every tablet (one was lost or stolen)."""
+    from kiosk import pairing as pairing_module
+
+    count = pairing_module.revoke_all(current_app._get_current_object(), clock.system_now())
+    flash(_("%(n)s tablets unpaired.", n=count), "ok")
+    return redirect(url_for("agent.home"))

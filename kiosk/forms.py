@@ -1,0 +1,180 @@
+"""Reading what the resident sends: identity fields and ballot choices, with plain-word problems."""
+
+import datetime
+import re
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+
+from sync import ballot as rules
+from sync.errors import SelectionError
+
+# Labels and hints of the identity fields an election may ask for.
+IDENTITY_LABELS = {
+    "last_name": _l("Last name"),
+    "first_name": _l("First name(s)"),
+    "birth_date": _l("Date of birth"),
+    "postcode": _l("Postcode"),
+    "commune": _l("Town or village (commune)"),
+}
+IDENTITY_HINTS = {
+    "last_name": _l("As written on an official document."),
+    "first_name": _l("All your first names, as written on an official document."),
+    "birth_date": _l("For example 14/07/1990."),
+    "postcode": _l("5 digits, for example 64000."),
+    "commune": None,
+}
+_DATE_FR = re.compile(r"([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})\Z")
+
+
+def _parse_date(text):
+    """A date typed as YYYY-MM-DD (the date picker) or DD/MM/YYYY (typed by hand), else None."""
+    try:
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+            return datetime.date.fromisoformat(text)
+        m = _DATE_FR.match(text)
+        if m:
+            return datetime.date(int(m[3]), int(m[2]), int(m[1]))
+    except ValueError:
+        return None
+    return None
+
+
+def read_identity(form, eligibility):
+    """Return (fields, declared, errors) from a check-in form; errors maps field -> message."""
+    fields, errors = {}, {}
+    for name in eligibility["identity_fields"]:
+        value = " ".join(form.get(name, "").split())[:100]
+        fields[name] = value
+        if not value:
+            errors[name] = _("Please fill in: %(field)s.", field=IDENTITY_LABELS[name])
+        elif name == "birth_date":
+            day = _parse_date(value)
+            if day is None:
+                errors[name] = _("The date of birth is not a date. Write it like 14/07/1990.")
+            else:
+                fields[name] = day.isoformat()
+        elif name == "postcode" and not re.fullmatch(r"[0-9]{5}", value):
+            errors[name] = _("The postcode has 5 digits, for example 64000.")
+    declared = form.get("declaration") == "yes"
+    if eligibility.get("residence_declaration") and not declared:
+        errors["declaration"] = _("Please tick the box to declare that you may take part.")
+    return fields, declared, errors
+
+
+def read_selection(section, form):
+    """The selection a ballot form describes, in the section's canonical shape (not validated)."""
+    kind = section.ballot["type"]
+    known = {p["id"] for p in section.projects}
+    if kind in rules.LIST_TYPES:
+        return sorted({pid for pid in form.getlist("project") if pid in known})
+    if kind == "cumulative":
+        out = {}
+        for p in section.projects:
+            raw = form.get(f"points-{p['id']}", "").strip()
+            if raw.isdigit() and int(raw) > 0:
+                out[p["id"]] = int(raw)
+        return out
+    ranks = []
+    for p in section.projects:
+        raw = form.get(f"rank-{p['id']}", "").strip()
+        if raw.isdigit() and int(raw) > 0:
+            ranks.append((int(raw), p["id"]))
+    return [pid for _rank, pid in sorted(ranks)]
+
+
+def ranks_clash(section, form):
+    """Projects given the same rank (a ranked ballot needs distinct ranks)."""
+    seen, clash = {}, []
+    for p in section.projects:
+        raw = form.get(f"rank-{p['id']}", "").strip()
+        if raw.isdigit() and int(raw) > 0:
+            if raw in seen:
+                clash.append(raw)
+            seen[raw] = p["id"]
+    return clash
+
+
+def chosen_ids(section, selection):
+    """Ids of the projects a selection supports."""
+    return set(selection) if selection else set()
+
+
+def tally(section, selection):
+    """Figures for the live counter of a section: what is chosen, spent and left."""
+    kind = section.ballot["type"]
+    b = section.ballot
+    chosen = len(chosen_ids(section, selection))
+    spent = section.cost(list(chosen_ids(section, selection)))
+    out = {"kind": kind, "chosen": chosen, "spent": spent, "budget": section.budget}
+    if kind == "approval":
+        out.update(min=b["min"], max=b["max"], left=max(b["max"] - chosen, 0))
+    elif kind == "knapsack":
+        out.update(left_money=section.budget - spent, min_spend=b["min_spend"])
+    elif kind == "cumulative":
+        used = sum(selection.values()) if selection else 0
+        out.update(points=b["points"], used=used, left=b["points"] - used, per=b["max_per_project"])
+    else:
+        out.update(k=b["k"], left=max(b["k"] - chosen, 0))
+    return out
+
+
+def problems(section, selection, money):
+    """Plain-word reasons why a selection breaks the section's rule (empty when it is valid)."""
+    t = tally(section, selection)
+    kind, out = t["kind"], []
+    if kind == "approval":
+        if t["chosen"] > t["max"]:
+            out.append(
+                ngettext(
+                    "Too many projects: at most %(num)s is allowed.",
+                    "Too many projects: at most %(num)s are allowed.",
+                    t["max"],
+                )
+                + " "
+                + ngettext("Untick %(num)s project.", "Untick %(num)s projects.", t["chosen"] - t["max"])
+            )
+        if t["chosen"] < t["min"]:
+            out.append(
+                ngettext(
+                    "Please choose at least %(num)s project.",
+                    "Please choose at least %(num)s projects.",
+                    t["min"],
+                )
+            )
+    elif kind == "knapsack":
+        if t["spent"] > section.budget:
+            out.append(
+                _(
+                    "Your choices cost %(spent)s, more than the budget of %(budget)s. Untick projects to save %(over)s.",
+                    spent=money(t["spent"]),
+                    budget=money(section.budget),
+                    over=money(t["spent"] - section.budget),
+                )
+            )
+        if t["spent"] < t["min_spend"] and not (t["chosen"] == 0 and rules.blank_allowed(section)):
+            out.append(_("Please choose projects worth at least %(min)s.", min=money(t["min_spend"])))
+    elif kind == "cumulative":
+        if t["used"] > t["points"]:
+            out.append(_("You gave %(used)s points but you have %(points)s.", used=t["used"], points=t["points"]))
+        if any(v > t["per"] for v in selection.values()):
+            out.append(_("A project can get at most %(per)s points.", per=t["per"]))
+    else:
+        if t["chosen"] > t["k"]:
+            out.append(
+                ngettext(
+                    "Too many projects ranked: at most %(num)s is allowed.",
+                    "Too many projects ranked: at most %(num)s are allowed.",
+                    t["k"],
+                )
+            )
+        if t["chosen"] == 0:
+            out.append(_("Please rank at least one project."))
+    if not out:
+        try:
+            section.validate(selection)
+        except SelectionError as exc:
+            # A rule this page does not explain in its own words: still never drop the choice.
+            out.append(_("These choices are not valid: %(why)s", why=str(exc)))
+    return out

@@ -1,0 +1,125 @@
+"""Setting a kiosk folder up: init, certificate install, and the ready-to-vote demo."""
+
+import datetime
+import os
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from sync import crypto, enroll
+from sync.demo import demo_paths, write_demo
+from sync.election import read_package
+from sync.errors import EnrollmentError
+
+from . import pin as agent_pin
+from .errors import NotSetUp
+
+DEMO_DEVICE = "demo-1"
+DEMO_ELECTION_DIR = "demo-election"
+
+
+@dataclass(frozen=True)
+class Initialised:
+    """What `urne kiosk init` made: the request to send to the authority and the agent PIN."""
+
+    home: Path
+    request: Path
+    pin: str
+
+
+def init_kiosk(home, election_file, device, *, rng=None):
+    """Make `home` a kiosk of this election: role, keys, enrollment request, secret_key, PIN."""
+    home = Path(home)
+    if (home / "role").exists():
+        raise NotSetUp(
+            "this folder is already set up; use another URNE_HOME", where=str(home / "role")
+        )
+    data = Path(election_file).read_bytes()
+    election = read_package(data)
+    enroll.check_device_name(device)
+    home.mkdir(parents=True, exist_ok=True)
+    request = enroll.init_device(home, election, device, rng=rng)
+    (home / "election.urne").write_bytes(data)
+    crypto.write_secret(home / "secret_key", _random(rng, 32))
+    pin = agent_pin.new_pin(rng=rng if isinstance(rng, random.Random) else None)
+    agent_pin.write_pin(home, pin)
+    # The role goes last: until it exists, the folder is not a kiosk and nothing serves it.
+    (home / "role").write_text("kiosk\n")
+    return Initialised(home, request, pin)
+
+
+def _random(rng, n):
+    return rng.randbytes(n) if rng is not None else os.urandom(n)
+
+
+def install_certificate(home, data):
+    """Install a device certificate after checking it answers this folder's own request."""
+    home = Path(home)
+    election = read_package((home / "election.urne").read_bytes())
+    request_path = home / "enrollment-request.json"
+    if not request_path.exists():
+        raise NotSetUp("no enrollment request here: run `urne kiosk init`", where=str(home))
+    request = enroll.read_request(request_path.read_bytes(), election)
+    cert = enroll.read_certificate(data, election)
+    for key, want, got in (
+        ("device", request["device"], cert.device),
+        ("key", request["key"], cert.key.hex()),
+    ):
+        if want != got:
+            raise EnrollmentError(
+                f"the certificate answers another request ({key} differs)",
+                where=f"certificate.{key}",
+                expected=want,
+                got=got,
+            )
+    return enroll.install_certificate(home, data, election)
+
+
+@dataclass(frozen=True)
+class Demo:
+    """A ready demo kiosk: its folder, the agent PIN, whether it was made now."""
+
+    home: Path
+    pin: str
+    created: bool
+    session_seq: int | None
+
+
+def setup_demo(home, *, now, rng=None):
+    """Make (or reuse) a demo kiosk in `home`, enrolled by the demo authority, session open."""
+    from .store import KioskStore
+
+    home = Path(home)
+    created = not (home / "role").exists()
+    if created:
+        paths = write_demo(home / DEMO_ELECTION_DIR, now=now, rng=rng)
+        made = init_kiosk(home, paths.package, DEMO_DEVICE, rng=rng)
+        election = read_package(paths.package.read_bytes())
+        certificate = enroll.certify(
+            made.request.read_bytes(),
+            election,
+            authority_key=crypto.load_private_key(paths.authority_key),
+            secret=crypto.read_secret(paths.secret),
+            epoch=1,
+            issued=now.date(),
+            rng=rng,
+        )
+        install_certificate(home, certificate)
+        pin = made.pin
+    else:
+        if not demo_paths(home / DEMO_ELECTION_DIR).authority_key.exists():
+            raise NotSetUp("this folder is a kiosk but not the demo one", where=str(home))
+        # The PIN is only stored hashed: a re-run shows a fresh one (ballots are untouched).
+        pin = agent_pin.new_pin(rng=rng if isinstance(rng, random.Random) else None)
+        agent_pin.write_pin(home, pin)
+    store = KioskStore.open(home, now=now)
+    try:
+        seq = None if store.session().open else store.open_session(now, clock="system")
+    finally:
+        store.close()
+    return Demo(home, pin, created, seq)
+
+
+def demo_now():
+    """The current time, timezone-aware (the demo trusts the system clock)."""
+    return datetime.datetime.now(datetime.UTC)

@@ -1,0 +1,430 @@
+"""The central's store: schema and migrations, bundle import (verify first, then one transaction).
+
+Records are keyed by (device, epoch, seq). Verification happens before any write, outside the
+transaction; the write itself is one short BEGIN IMMEDIATE transaction, so that many concurrent
+importers (the push endpoint's threads and `urne sync import`) queue on SQLite's lock instead of
+failing with "database is locked".
+"""
+
+import os
+import sqlite3
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC
+from pathlib import Path
+
+from .bundle import verify_bundle
+from .crypto import fingerprint, sha256_hex
+from .errors import BundleError, ConflictError, UrneError
+
+DB_NAME = "central.db"
+BUNDLES = "bundles"
+BUSY_SECONDS = 120
+
+# Numbered migrations; PRAGMA user_version holds the last one applied. They only ever add.
+MIGRATIONS = (
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TABLE devices (
+        device TEXT NOT NULL, epoch INTEGER NOT NULL,
+        certificate BLOB NOT NULL, fingerprint TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('complete', 'gap', 'fork')),
+        records INTEGER NOT NULL DEFAULT 0, max_seq INTEGER NOT NULL DEFAULT 0,
+        ballots INTEGER NOT NULL DEFAULT 0,
+        first_sync TEXT NOT NULL, last_sync TEXT NOT NULL, fork_detail TEXT,
+        PRIMARY KEY (device, epoch)
+    ) WITHOUT ROWID;
+    CREATE TABLE records (
+        device TEXT NOT NULL, epoch INTEGER NOT NULL, seq INTEGER NOT NULL,
+        hash TEXT NOT NULL, prev TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('ballot', 'session_open', 'session_close', 'void')),
+        ballot TEXT, channel TEXT, time TEXT NOT NULL,
+        body BLOB NOT NULL, signature BLOB NOT NULL,
+        PRIMARY KEY (device, epoch, seq)
+    ) WITHOUT ROWID;
+    CREATE INDEX records_ballot ON records (ballot) WHERE ballot IS NOT NULL;
+    CREATE INDEX records_kind ON records (kind);
+    CREATE TABLE bundles (
+        hash TEXT PRIMARY KEY, device TEXT NOT NULL, epoch INTEGER NOT NULL,
+        first INTEGER NOT NULL, last INTEGER NOT NULL, head TEXT NOT NULL,
+        count INTEGER NOT NULL, size INTEGER NOT NULL, imported_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE imports (
+        id INTEGER PRIMARY KEY, at TEXT NOT NULL, source TEXT NOT NULL, bundle TEXT NOT NULL,
+        device TEXT, epoch INTEGER, outcome TEXT NOT NULL,
+        added INTEGER NOT NULL DEFAULT 0, present INTEGER NOT NULL DEFAULT 0, detail TEXT
+    );
+    -- Voter-identifying tables, emptied by `urne sync purge`.
+    CREATE TABLE tags (ballot TEXT PRIMARY KEY, tag BLOB NOT NULL) WITHOUT ROWID;
+    CREATE TABLE online (id TEXT PRIMARY KEY, tag BLOB NOT NULL, time TEXT NOT NULL) WITHOUT ROWID;
+    -- Receipt codes are not identifying: kept so the lookup page works after purge.
+    CREATE TABLE receipts (ballot TEXT PRIMARY KEY, code TEXT NOT NULL) WITHOUT ROWID;
+    CREATE INDEX receipts_code ON receipts (code);
+    CREATE TABLE documents (kind TEXT PRIMARY KEY, data BLOB NOT NULL, at TEXT NOT NULL)
+        WITHOUT ROWID;
+    CREATE TABLE adjudications (
+        grp TEXT PRIMARY KEY, data BLOB NOT NULL, at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    """,
+)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What one bundle import did."""
+
+    status: str  # imported | present (all records known) | already (same file) | fork
+    hash: str
+    device: str
+    epoch: int
+    first: int
+    last: int
+    added: int
+    present: int
+    state: str  # the device chain's state afterwards
+
+
+class CentralStore:
+    """The central's SQLite database and bundle folder under one URNE_HOME."""
+
+    def __init__(self, home, *, timeout=BUSY_SECONDS):
+        self.home = Path(home)
+        self.bundle_dir = self.home / BUNDLES
+        self.conn = sqlite3.connect(
+            self.home / DB_NAME, timeout=timeout, isolation_level=None, check_same_thread=False
+        )
+        self.conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute("PRAGMA synchronous = FULL")
+        self._migrate()
+
+    def close(self):
+        """Close the connection."""
+        self.conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @contextmanager
+    def write(self):
+        """One write transaction taken with BEGIN IMMEDIATE (waits for the lock, never upgrades)."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def _migrate(self):
+        with self.write() as c:
+            version = c.execute("PRAGMA user_version").fetchone()[0]
+            if version > len(MIGRATIONS):
+                raise UrneError(
+                    "database from a newer Urne",
+                    where=str(self.home / DB_NAME),
+                    expected=f"schema <= {len(MIGRATIONS)}",
+                    got=version,
+                )
+            for number in range(version, len(MIGRATIONS)):
+                for statement in MIGRATIONS[number].split(";"):
+                    if statement.strip():
+                        c.execute(statement)
+                c.execute(f"PRAGMA user_version = {number + 1}")
+
+    # Small read helpers used by the pages, the tally and publish -----------------------------
+
+    def meta(self, key, default=None):
+        """A value of the meta table."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key, value):
+        """Set a meta value (its own transaction)."""
+        with self.write() as c:
+            c.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, str(value)))
+
+    def devices(self):
+        """Every (device, epoch) seen, with its chain state, as dicts."""
+        cur = self.conn.execute(
+            "SELECT device, epoch, fingerprint, state, records, max_seq, ballots, first_sync,"
+            " last_sync, fork_detail FROM devices ORDER BY device, epoch"
+        )
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur]
+
+    def import_log(self, limit=200):
+        """The latest import log entries, newest first."""
+        cur = self.conn.execute(
+            "SELECT id, at, source, bundle, device, epoch, outcome, added, present, detail"
+            " FROM imports ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur]
+
+    def bundle_paths(self):
+        """Stored bundle files of every imported bundle, by hash order."""
+        rows = self.conn.execute("SELECT hash FROM bundles ORDER BY hash")
+        return [self.bundle_dir / f"{h}.urne" for (h,) in rows]
+
+    def records(self):
+        """(device, epoch, seq, body bytes) of every accepted record, in key order."""
+        return self.conn.execute(
+            "SELECT device, epoch, seq, body FROM records ORDER BY device, epoch, seq"
+        )
+
+    # Import ----------------------------------------------------------------------------------
+
+    def has_bundle(self, file_hash):
+        """Whether a bundle file with this hash was already imported."""
+        q = "SELECT 1 FROM bundles WHERE hash = ?"
+        return self.conn.execute(q, (file_hash,)).fetchone() is not None
+
+    def bundle_result(self, file_hash):
+        """An `already` ImportResult for a bundle file imported before, or None."""
+        row = self.conn.execute(
+            "SELECT b.device, b.epoch, b.first, b.last, coalesce(d.state, 'complete')"
+            " FROM bundles b LEFT JOIN devices d USING (device, epoch) WHERE b.hash = ?",
+            (file_hash,),
+        ).fetchone()
+        if row is None:
+            return None
+        device, epoch, first, last, state = row
+        return ImportResult("already", file_hash, device, epoch, first, last, 0, 0, state)
+
+    def incoming(self, data):
+        """Write received bytes to a private temporary file in the bundle folder; its path."""
+        self.bundle_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.bundle_dir, prefix=".incoming-", suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        return Path(tmp)
+
+    def apply(self, bundle, *, size, source, at):
+        """Write one verified bundle in one transaction; raise ConflictError on a fork."""
+        rows = [_row(bundle, r) for r in bundle.records]
+        try:
+            with self.write() as c:
+                if c.execute("SELECT 1 FROM bundles WHERE hash = ?", (bundle.hash,)).fetchone():
+                    _log(c, at, source, bundle, "already", 0, 0, None)
+                    state = _state(c, bundle.device, bundle.epoch)
+                    return _result(bundle, "already", 0, 0, state)
+                fork = _find_fork(c, bundle, rows)
+                if fork is not None:
+                    raise _Fork(fork)
+                new = _new_rows(c, bundle, rows)
+                c.executemany(
+                    "INSERT INTO records (device, epoch, seq, hash, prev, kind, ballot, channel,"
+                    " time, body, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    new,
+                )
+                state = _update_device(c, bundle, at)
+                c.execute(
+                    "INSERT INTO bundles (hash, device, epoch, first, last, head, count, size,"
+                    " imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        bundle.hash,
+                        bundle.device,
+                        bundle.epoch,
+                        bundle.first,
+                        bundle.last,
+                        bundle.head,
+                        len(rows),
+                        size,
+                        at,
+                    ),
+                )
+                present = len(rows) - len(new)
+                status = "imported" if new else "present"
+                _log(c, at, source, bundle, status, len(new), present, None)
+        except _Fork as fork:
+            # The bundle is refused as a whole; only the device's flag and the log change.
+            self._flag_fork(bundle, str(fork), source=source, at=at)
+            raise ConflictError(
+                f"fork: {fork}", where=f"device {bundle.device} epoch {bundle.epoch}"
+            ) from None
+        return _result(bundle, status, len(new), present, state)
+
+    def _flag_fork(self, bundle, detail, *, source, at):
+        with self.write() as c:
+            _ensure_device(c, bundle, at)
+            c.execute(
+                "UPDATE devices SET state = 'fork', fork_detail = coalesce(fork_detail, ?)"
+                " WHERE device = ? AND epoch = ?",
+                (detail, bundle.device, bundle.epoch),
+            )
+            _log(c, at, source, bundle, "fork", 0, 0, detail)
+
+
+class _Fork(Exception):
+    """Internal: rolls the import transaction back before the device is flagged."""
+
+
+def _row(bundle, r):
+    body = r.body
+    kind = body["type"]
+    ballot = body.get("ballot")
+    channel = body.get("channel")
+    return (
+        bundle.device,
+        bundle.epoch,
+        r.seq,
+        r.hash,
+        body["prev"],
+        kind,
+        ballot,
+        channel,
+        body["time"],
+        bytes(r.body_bytes),
+        bytes(r.signature),
+    )
+
+
+def _find_fork(c, bundle, rows):
+    """A description of how this bundle contradicts stored records, or None."""
+    stored = {
+        seq: (h, prev)
+        for seq, h, prev in c.execute(
+            "SELECT seq, hash, prev FROM records WHERE device = ? AND epoch = ?"
+            " AND seq BETWEEN ? AND ?",
+            (bundle.device, bundle.epoch, bundle.first - 1, bundle.last + 1),
+        )
+    }
+    for row in rows:
+        seq, h = row[2], row[3]
+        if seq in stored and stored[seq][0] != h:
+            return f"record {seq} differs from the one already stored"
+    before = stored.get(bundle.first - 1)
+    if before is not None and rows and rows[0][4] != before[0]:
+        return f"record {bundle.first} does not link to stored record {bundle.first - 1}"
+    after = stored.get(bundle.last + 1)
+    if after is not None and after[1] != bundle.head:
+        return f"stored record {bundle.last + 1} does not link to record {bundle.last}"
+    for row in rows:
+        if row[5] != "ballot":
+            continue
+        other = c.execute(
+            "SELECT device, epoch, seq FROM records WHERE ballot = ? AND kind = 'ballot'",
+            (row[6],),
+        ).fetchone()
+        if other is not None and other != (row[0], row[1], row[2]):
+            return f"ballot id {row[6]} already used by {other[0]} epoch {other[1]} seq {other[2]}"
+    return None
+
+
+def _new_rows(c, bundle, rows):
+    known = {
+        seq
+        for (seq,) in c.execute(
+            "SELECT seq FROM records WHERE device = ? AND epoch = ? AND seq BETWEEN ? AND ?",
+            (bundle.device, bundle.epoch, bundle.first, bundle.last),
+        )
+    }
+    return [r for r in rows if r[2] not in known]
+
+
+def _ensure_device(c, bundle, at):
+    cert = bytes(bundle.certificate.bytes)
+    c.execute(
+        "INSERT OR IGNORE INTO devices (device, epoch, certificate, fingerprint, state,"
+        " first_sync, last_sync) VALUES (?, ?, ?, ?, 'complete', ?, ?)",
+        (bundle.device, bundle.epoch, cert, fingerprint(bundle.certificate.key), at, at),
+    )
+
+
+def _update_device(c, bundle, at):
+    _ensure_device(c, bundle, at)
+    count, max_seq, ballots = c.execute(
+        "SELECT count(*), coalesce(max(seq), 0), sum(kind = 'ballot') FROM records"
+        " WHERE device = ? AND epoch = ?",
+        (bundle.device, bundle.epoch),
+    ).fetchone()
+    c.execute(
+        "UPDATE devices SET records = ?, max_seq = ?, ballots = ?, last_sync = max(last_sync, ?),"
+        " state = CASE WHEN state = 'fork' THEN 'fork' WHEN ? = ? THEN 'complete' ELSE 'gap' END"
+        " WHERE device = ? AND epoch = ?",
+        (count, max_seq, ballots or 0, at, count, max_seq, bundle.device, bundle.epoch),
+    )
+    return _state(c, bundle.device, bundle.epoch)
+
+
+def _state(c, device, epoch):
+    row = c.execute(
+        "SELECT state FROM devices WHERE device = ? AND epoch = ?", (device, epoch)
+    ).fetchone()
+    return row[0] if row else "complete"
+
+
+def _log(c, at, source, bundle, outcome, added, present, detail):
+    c.execute(
+        "INSERT INTO imports (at, source, bundle, device, epoch, outcome, added, present, detail)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (at, source, bundle.hash, bundle.device, bundle.epoch, outcome, added, present, detail),
+    )
+
+
+def _result(bundle, status, added, present, state):
+    return ImportResult(
+        status,
+        bundle.hash,
+        bundle.device,
+        bundle.epoch,
+        bundle.first,
+        bundle.last,
+        added,
+        present,
+        state,
+    )
+
+
+def _read_source(source):
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source), "upload"
+    path = Path(source)
+    try:
+        return path.read_bytes(), str(path)
+    except OSError as exc:
+        raise BundleError(f"cannot read bundle ({exc.strerror})", where=str(path)) from exc
+
+
+def import_bundle(store, election, source, *, revocations=None, now, name=None, verified=None):
+    """Verify a bundle (path or bytes) completely, then write it in one transaction.
+
+    Returns an ImportResult; raises the verification error, or ConflictError on a fork (the
+    device is then flagged and nothing else changes). `verified` lets a caller that already
+    verified the same bytes in a worker process skip doing it twice.
+    """
+    if store.meta("purged"):
+        raise ConflictError("the central was purged; no more imports", where=str(store.home))
+    data, label = _read_source(source)
+    at = _stamp(now)
+    known = store.bundle_result(sha256_hex(data))
+    if known is not None:
+        # The very same file was verified and imported before: report it, touch nothing.
+        return known
+    tmp = store.incoming(data)
+    try:
+        # Verify the private copy, so the bytes checked are exactly the bytes stored.
+        bundle = verified or verify_bundle(tmp, election, revocations)
+        if verified is not None and verified.hash != sha256_hex(data):
+            raise BundleError("verified bundle does not match the bytes", where=label)
+        result = store.apply(bundle, size=len(data), source=name or label, at=at)
+        final = store.bundle_dir / f"{bundle.hash}.urne"
+        if not final.exists():
+            os.replace(tmp, final)
+        return result
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _stamp(now):
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,170 @@
+"""The central's side of duplicate voters: open tags, sign the groups, record adjudications."""
+
+import json
+import os
+from concurrent.futures import ProcessPoolExecutor
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from . import dedup
+from .crypto import load_private_key, public_bytes
+from .election import open_secret
+from .errors import ConflictError, KeyFileError, RecordError
+from .results import collect
+from .tags import election_keys, open_tag, receipt_code
+
+CENTRAL_KEY = "keys/central.key"  # X25519: opens the election secret and the voter tags
+SIGNING_KEY = "keys/signing.key"  # Ed25519: signs groups and adjudications
+CHUNK = 2000
+PARALLEL_FROM = 4000
+
+
+def central_key(home):
+    """The central's X25519 private key (gone after `urne sync purge`)."""
+    path = home / CENTRAL_KEY
+    if not path.exists():
+        raise KeyFileError(
+            "the central's tag-opening key is missing (purged?)",
+            where=str(path),
+            expected="keys/central.key",
+            got="no file",
+        )
+    return load_private_key(path, kind=X25519PrivateKey)
+
+
+def signing_key(home):
+    """The central's Ed25519 signing key (groups and adjudications)."""
+    return load_private_key(home / SIGNING_KEY)
+
+
+def _raw(private):
+    return private.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+
+
+def _open_chunk(args):
+    raw, election_id, items = args
+    private = X25519PrivateKey.from_private_bytes(raw)
+    return [
+        (ballot, open_tag(private, sealed, election_id, where=ballot)) for ballot, sealed in items
+    ]
+
+
+def open_tags(store, election, private, *, workers=None):
+    """Open the sealed tags (and compute receipt codes) of ballots not opened yet; how many."""
+    _, receipt_key = election_keys(open_secret(election, private))
+    rows = store.conn.execute(
+        "SELECT r.ballot, r.body FROM records r LEFT JOIN tags t ON t.ballot = r.ballot"
+        " WHERE r.kind = 'ballot' AND t.ballot IS NULL"
+    ).fetchall()
+    items = [(ballot, json.loads(body)["voter"]) for ballot, body in rows]
+    if not items:
+        return 0
+    chunks = [
+        (_raw(private), election.id, items[i : i + CHUNK]) for i in range(0, len(items), CHUNK)
+    ]
+    workers = workers or os.cpu_count() or 1
+    if len(items) >= PARALLEL_FROM and workers > 1:
+        with ProcessPoolExecutor(workers) as pool:
+            opened = [pair for part in pool.map(_open_chunk, chunks) for pair in part]
+    else:
+        opened = [pair for chunk in chunks for pair in _open_chunk(chunk)]
+    with store.write() as c:
+        c.executemany("INSERT OR IGNORE INTO tags (ballot, tag) VALUES (?, ?)", opened)
+        c.executemany(
+            "INSERT OR IGNORE INTO receipts (ballot, code) VALUES (?, ?)",
+            [(ballot, receipt_code(receipt_key, ballot)) for ballot, _ in opened],
+        )
+    return len(opened)
+
+
+def refresh_groups(store, election, private, key, *, now, workers=None):
+    """Open new tags, rebuild the groups from every tag, sign and store them; the groups body."""
+    if store.meta("purged"):
+        return current_groups(store, election)
+    open_tags(store, election, private, workers=workers)
+    _, voided = collect(store.records())
+    tagged = [
+        (ballot, tag)
+        for ballot, tag in store.conn.execute("SELECT ballot, tag FROM tags")
+        if ballot not in voided
+    ]
+    online = dict(store.conn.execute("SELECT id, time FROM online"))
+    tagged += [
+        (f"{dedup.ONLINE_PREFIX}{i}", tag)
+        for i, tag in store.conn.execute("SELECT id, tag FROM online")
+    ]
+    groups = dedup.build_groups(tagged)
+    in_groups = {i for g in groups for i in g}
+    online_members = {
+        f"{dedup.ONLINE_PREFIX}{i}": t
+        for i, t in online.items()
+        if f"{dedup.ONLINE_PREFIX}{i}" in in_groups
+    }
+    data = dedup.groups_document(
+        key, election.id, election.duplicate_policy, groups, online_members
+    )
+    with store.write() as c:
+        old = c.execute("SELECT data FROM documents WHERE kind = 'groups'").fetchone()
+        if old is None or old[0] != data:
+            c.execute(
+                "INSERT OR REPLACE INTO documents (kind, data, at) VALUES ('groups', ?, ?)",
+                (data, _stamp(now)),
+            )
+    return dedup.read_groups(data, election.id)[0]
+
+
+def groups_bytes(store):
+    """The stored signed groups document, or None before the first refresh."""
+    row = store.conn.execute("SELECT data FROM documents WHERE kind = 'groups'").fetchone()
+    return bytes(row[0]) if row else None
+
+
+def current_groups(store, election):
+    """The stored groups body (verified), or None."""
+    data = groups_bytes(store)
+    return dedup.read_groups(data, election.id)[0] if data else None
+
+
+def adjudication_bytes(store):
+    """Every stored adjudication record, by group id."""
+    return [bytes(d) for (d,) in store.conn.execute("SELECT data FROM adjudications ORDER BY grp")]
+
+
+def adjudication_bodies(store, election):
+    """The verified bodies of the stored adjudications."""
+    return [dedup.read_adjudication(d, election.id) for d in adjudication_bytes(store)]
+
+
+def adjudicate(store, election, key, group, keep, *, reason, by, now):
+    """Record an organiser's signed decision on a held group; return the record's bytes."""
+    body = current_groups(store, election)
+    found = next((g for g in (body or {}).get("groups", []) if g["id"] == group), None)
+    if found is None:
+        raise RecordError(
+            "no such duplicate group", where="group", expected="a current group id", got=group
+        )
+    stamp = _stamp(now)
+    data = dedup.adjudication(
+        key, election.id, found["members"], keep, reason=reason, by=by, time=stamp[:16]
+    )
+    with store.write() as c:
+        if c.execute("SELECT 1 FROM adjudications WHERE grp = ?", (group,)).fetchone():
+            raise ConflictError("this group was already decided", where=group)
+        c.execute(
+            "INSERT INTO adjudications (grp, data, at) VALUES (?, ?, ?)", (group, data, stamp)
+        )
+    return data
+
+
+def signer_public(home):
+    """Raw public key of the central's signing key (published so auditors can pin it)."""
+    return public_bytes(signing_key(home))
+
+
+def _stamp(now):
+    from .central import _stamp as stamp
+
+    return stamp(now)

@@ -1,0 +1,90 @@
+"""Importing many bundle files: verification spread over all cores, writes in this process."""
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from .bundle import verify_bundle
+from .central import import_bundle
+from .election import read_package
+from .enroll import read_revocations
+from .errors import BundleError, UrneError
+
+SUFFIX = ".urne"
+_worker = {}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One file's import: its ImportResult, or the error that refused it."""
+
+    path: Path
+    result: object = None
+    error: UrneError | None = None
+
+
+def bundle_files(paths):
+    """The bundle files named by paths (files, or folders searched for *.urne), sorted, unique."""
+    out = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(q for q in p.rglob(f"*{SUFFIX}") if q.is_file()))
+        elif p.is_file():
+            out.append(p)
+        else:
+            raise BundleError("no such file or folder", where=str(p))
+    seen, unique = set(), []
+    for p in out:
+        if p.resolve() not in seen:
+            seen.add(p.resolve())
+            unique.append(p)
+    return unique
+
+
+def _init(package, revocations):
+    election = read_package(package)
+    _worker["election"] = election
+    _worker["revocations"] = read_revocations(revocations, election) if revocations else None
+
+
+def _verify(path):
+    try:
+        return verify_bundle(path, _worker["election"], _worker["revocations"]), None
+    except UrneError as exc:
+        return None, exc
+
+
+def import_paths(central, paths, *, now, workers=None, progress=None):
+    """Verify and import every bundle of paths; a list of Outcome (refusals do not stop it)."""
+    files = bundle_files(paths)
+    workers = workers or os.cpu_count() or 1
+    revocations = central.home / "revocations.urne"
+    revocations = revocations.read_bytes() if revocations.exists() else None
+    outcomes = []
+
+    def write(path, verified, error):
+        if error is None:
+            try:
+                result = import_bundle(
+                    central.store, central.election, path, revocations=central.revocations,
+                    now=now, verified=verified,
+                )  # fmt: skip
+                outcomes.append(Outcome(path, result))
+            except UrneError as exc:
+                outcomes.append(Outcome(path, error=exc))
+        else:
+            outcomes.append(Outcome(path, error=error))
+        if progress:
+            progress(path)
+
+    if workers > 1 and len(files) > 1:
+        init = (central.election.bytes, revocations)
+        with ProcessPoolExecutor(workers, initializer=_init, initargs=init) as pool:
+            for path, (verified, error) in zip(files, pool.map(_verify, files), strict=True):
+                write(path, verified, error)
+    else:
+        _init(central.election.bytes, revocations)
+        for path in files:
+            write(path, *_verify(path))
+    return outcomes

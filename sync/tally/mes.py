@@ -1,0 +1,261 @@
+"""Method of Equal Shares with cost utilities: floats propose, exact integers decide.
+
+Each voter's utility for a project is (score x cost); a voter pays at most q x score for a
+project, where q is the project's price per score point. Every budget is kept exactly as
+T/D - sum(Q_j x w_j)/D over the funded projects j the voter supports (or 0 once exhausted),
+so an exact sum over any set of voters only needs integer counts (numpy) and a few big-int
+products. Float copies of the budgets find the candidate quickly; any decision whose float
+margin is below REL is re-decided exactly (see docs/tally.md, "Exactness").
+"""
+
+from fractions import Fraction
+from math import gcd
+
+import numpy as np
+
+# Float values carry relative errors near 1e-13 here; any margin below REL is re-checked exactly.
+REL = 1e-7
+
+
+class MesData:
+    """Ballot groups as arrays, built once per (instance, profile) and reused across runs."""
+
+    def __init__(self, instance, profile, candidates=None):
+        self.scale = instance.scale
+        self.budget = int(instance.budget * self.scale)
+        self.n = profile.n
+        ids = [p for p in instance.ids if candidates is None or p in candidates]
+        self.ids = ids
+        col = {p: j for j, p in enumerate(ids)}
+        self.cost = [int(instance.cost[p] * self.scale) for p in ids]
+        groups = profile.groups
+        self.mult = np.array([m for _, m in groups], dtype=np.int64)
+        weight = np.zeros((len(groups), len(ids)), dtype=np.int64)
+        for g, (items, _) in enumerate(groups):
+            for pid, w in items:
+                if pid in col:
+                    weight[g, col[pid]] = w
+        self.weight = weight
+        self.mweight = weight * self.mult[:, None]
+        # Per column: supporter groups and, as floats, their weight, count and weight x count.
+        self.cols = []
+        for j in range(len(ids)):
+            idx = np.flatnonzero(weight[:, j])
+            w = weight[idx, j]
+            m = self.mult[idx]
+            self.cols.append((idx, w.astype(np.float64), m.astype(np.float64), (w * m).astype(np.float64)))
+        self.unit = [bool(np.all(c[1] == 1)) for c in self.cols]
+        self.total_w = [int(self.mweight[:, j].sum()) for j in range(len(ids))]
+        incidence = (weight > 0).astype(np.int32)
+        self.touch = [np.flatnonzero(row) for row in incidence.T @ incidence]
+        # Candidates: supported projects of positive cost; free supported ones are funded first.
+        self.free = sorted(ids[j] for j in range(len(ids)) if self.total_w[j] and not self.cost[j])
+        self.eligible = [j for j in range(len(ids)) if self.total_w[j] and self.cost[j]]
+
+
+class _Run:
+    """One MES run at an exact per-voter budget t (in scaled units).
+
+    Floats drive the search; the exact state (D, T, Q) is brought up to date lazily from the
+    recorded trace (poor groups and rich weight of each funded project) when a decision is close.
+    """
+
+    def __init__(self, data, t):
+        self.d = data
+        self.D, self.T = t.denominator, t.numerator
+        self.Q = []  # numerators of the funded prices, over D
+        self.F = []  # funded columns whose exact price is known
+        self.pending = []  # (column, live poor groups, rich weight) not yet priced exactly
+        self.bf = np.full(len(data.mult), float(t))
+        self.exh = np.zeros(len(data.mult), dtype=bool)
+        self.live = list(data.cols)  # supporters not yet exhausted, compacted now and then
+        self.dead = np.zeros(len(data.cols), dtype=np.int64)
+
+    # -- exact helpers ---------------------------------------------------------------------
+    def _sync(self):
+        """Price every pending funded project exactly, in funding order."""
+        for j, poor, rich_w in self.pending:
+            N = self.d.cost[j] * self.D - self._paid(poor)
+            self._push(j, N, rich_w)
+        self.pending = []
+
+    def _push(self, j, N, rich_w):
+        self.T *= rich_w
+        self.Q = [q * rich_w for q in self.Q]
+        self.D *= rich_w
+        self.Q.append(N)
+        self.F.append(j)
+        if self.D.bit_length() > 512:
+            g = gcd(self.D, self.T, *self.Q)
+            if g > 1:
+                self.D //= g
+                self.T //= g
+                self.Q = [q // g for q in self.Q]
+
+    def _paid(self, live):
+        """D x (sum of budgets) over `live` groups (none exhausted), exactly."""
+        if not len(live):
+            return 0
+        total = int(self.d.mult[live].sum()) * self.T
+        if self.F:
+            s = self.d.mweight[np.ix_(live, self.F)].sum(axis=0)
+            total -= sum(q * int(c) for q, c in zip(self.Q, s, strict=True) if c)
+        return total
+
+    def _budget(self, g):
+        """D x budget of one voter of group g, exactly."""
+        if self.exh[g]:
+            return 0
+        w = self.d.weight[g, self.F] if self.F else ()
+        return self.T - sum(q * int(c) for q, c in zip(self.Q, w, strict=True) if c)
+
+    def exact_affordable(self, j):
+        self._sync()
+        idx = self.live[j][0]
+        return self._paid(idx[~self.exh[idx]]) >= self.d.cost[j] * self.D
+
+    def exact_price(self, j, ev):
+        """Exact (rho, N, rich_w, poor mask) of column j from its float evaluation `ev`."""
+        d = self.d
+        q, key, poor, border, rich_w = ev
+        idx, w, _, mw = self.live[j]
+        cost = d.cost[j]
+        if not border and not poor.any():
+            return Fraction(1, rich_w), None, rich_w, poor
+        self._sync()
+        band = REL * q
+        near = np.flatnonzero(np.abs(key - q) <= band)
+        poor = poor.copy()
+        for _ in range(len(near) + 2):
+            rich_w = int(mw[~poor].sum())
+            if rich_w == 0:  # everyone pays all: the price is the largest budget per point
+                poor[int(np.argmax(key))] = False
+                continue
+            N = cost * self.D - self._paid(idx[poor & ~self.exh[idx]])
+            changed = False
+            for b in near:
+                bn = self._budget(int(idx[b])) * rich_w
+                if bn < N * int(w[b]) and not poor[b]:
+                    poor[b], changed = True, True
+                elif bn > N * int(w[b]) and poor[b]:
+                    poor[b], changed = False, True
+            if not changed:
+                return Fraction(N, self.D * rich_w * cost), N, rich_w, poor
+        raise AssertionError("exact price did not settle")  # pragma: no cover
+
+    # -- float proposal --------------------------------------------------------------------
+    def evaluate(self, j):
+        """(q, key, poor mask, border?, rich weight) as floats, or None when supporters cannot pay."""
+        d = self.d
+        if self.dead[j] * 4 > len(self.live[j][0]):
+            idx, w, m, mw = self.live[j]
+            keep = ~self.exh[idx]
+            self.live[j] = (idx[keep], w[keep], m[keep], mw[keep])
+            self.dead[j] = 0
+        idx, w, m, mw = self.live[j]
+        b = self.bf[idx]
+        cost = d.cost[j]
+        mb = b * m
+        money = float(mb.sum())
+        if money < cost * (1 - REL) or (money <= cost * (1 + REL) and not self.exact_affordable(j)):
+            return None
+        key = b if d.unit[j] else b / w
+        total = float(mw.sum())
+        q = cost / total
+        lo = float(key.min())
+        if lo > q * (1 + REL):
+            return q, key, np.zeros(len(idx), dtype=bool), False, round(total)
+        poor_w = 0.0
+        while True:
+            poor = key < q
+            pw = float(mw @ poor)
+            if pw == poor_w:
+                break
+            poor_w = pw
+            if pw >= total:  # everyone poor: the price is the largest budget per point
+                q = float(key.max())
+                poor = key < q
+                pw = float(mw @ poor)
+                break
+            q = (cost - float(mb @ poor)) / (total - pw)
+        border = bool(np.min(np.abs(key - q)) <= REL * q)
+        return q, key, poor, border, round(total - pw)
+
+    # -- funding ---------------------------------------------------------------------------
+    def fund(self, j, ev, exact):
+        """Apply the funding of column j: poor supporters are exhausted, the rich pay q x score."""
+        d = self.d
+        q, key, poor, border, rich_w = ev
+        idx, w = self.live[j][0], self.live[j][1]
+        if exact is not None:
+            _, N, rich_w, poor = exact
+            if N is None:
+                self._sync()
+                N = d.cost[j] * self.D
+            self._push(j, N, rich_w)
+            q = N / self.D
+        else:
+            self.pending.append((j, idx[poor & ~self.exh[idx]], rich_w))
+        newly = idx[poor]
+        self.exh[newly] = True
+        self.bf[newly] = 0.0
+        rich = ~poor
+        if d.unit[j]:
+            self.bf[idx[rich]] -= q
+        else:
+            self.bf[idx[rich]] -= q * w[rich]
+        self.dead[d.touch[j]] += len(newly)
+
+
+def mes_run(data, t, hints=()):
+    """Run MES with an exact per-voter budget `t` (scaled units); return (ids, cost, ties, trace).
+
+    `hints` lists the columns funded by a previous run, tried first in each round (a faster
+    search; never a different result).
+    """
+    run = _Run(data, t)
+    remaining = {j: 1.0 / data.total_w[j] for j in data.eligible}
+    selected = list(data.free)
+    spent = 0
+    ties, trace = [], []
+    while remaining:
+        rnd = len(trace)
+        order = sorted(remaining, key=remaining.__getitem__)
+        if rnd < len(hints) and hints[rnd] in remaining:
+            order.remove(hints[rnd])
+            order.insert(0, hints[rnd])
+        best, found = float("inf"), []
+        for pos, j in enumerate(order):
+            if pos and remaining[j] > best * (1 + 4 * REL):
+                break
+            ev = run.evaluate(j)
+            if ev is None:
+                del remaining[j]
+                continue
+            rho = ev[0] / data.cost[j]
+            remaining[j] = rho
+            found.append((rho, j, ev))
+            best = min(best, rho)
+        if not found:
+            break
+        near = [(j, ev) for rho, j, ev in found if rho <= best * (1 + 4 * REL)]
+        if len(near) == 1 and not near[0][1][3]:
+            j, ev = near[0]
+            exact = None
+        else:
+            priced = sorted(
+                (run.exact_price(j, ev), data.ids[j], j, ev) for j, ev in near
+            )
+            low = priced[0][0][0]
+            tied = [p for p in priced if p[0][0] == low]
+            exact, pid, j, ev = tied[0]
+            if len(tied) > 1:
+                ties.append(
+                    {"round": rnd + 1, "tied": [p[1] for p in tied], "chosen": pid, "by": "project id order"}
+                )
+        run.fund(j, ev, exact)
+        del remaining[j]
+        selected.append(data.ids[j])
+        trace.append(j)
+        spent += data.cost[j]
+    return selected, spent, ties, trace

@@ -1,0 +1,240 @@
+"""Tally inputs and outputs: exact money, the validated instance and profile, the Outcome."""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from math import lcm
+
+from ..errors import TallyError
+
+RULES = (
+    "greedy",
+    "greedy-no-skip",
+    "greedy-threshold",
+    "equalshares",
+    "equalshares/add1",
+    "equalshares/add1-comparison",
+)
+BALLOT_TYPES = ("approval", "knapsack", "cumulative", "ranked")
+
+
+def money(value, where):
+    """An exact non-negative amount from int, Fraction, Decimal or a decimal string (never a float)."""
+    if isinstance(value, bool) or isinstance(value, float):
+        raise TallyError(
+            "amount must be exact",
+            where=where,
+            expected="integer or decimal string",
+            got=repr(value),
+        )
+    try:
+        if isinstance(value, str):
+            amount = Fraction(Decimal(value.strip()))
+        elif isinstance(value, (int, Fraction, Decimal)):
+            amount = Fraction(value)
+        else:
+            raise TypeError
+    except (InvalidOperation, TypeError, ValueError, ArithmeticError) as exc:
+        raise TallyError(
+            "not an amount", where=where, expected="a number", got=repr(value)
+        ) from exc
+    if amount < 0:
+        raise TallyError("negative amount", where=where, expected=">= 0", got=value)
+    return amount
+
+
+def money_json(amount):
+    """An amount as JSON: an int when whole, else its exact decimal (or p/q) as a string."""
+    amount = Fraction(amount)
+    if amount.denominator == 1:
+        return amount.numerator
+    den = amount.denominator
+    for prime in (2, 5):
+        while den % prime == 0:
+            den //= prime
+    if den == 1:
+        digits = 0
+        while (amount * 10**digits).denominator != 1:
+            digits += 1
+        return f"{Decimal(amount.numerator) / Decimal(amount.denominator):.{digits}f}"
+    return f"{amount.numerator}/{amount.denominator}"
+
+
+@dataclass(frozen=True)
+class Instance:
+    """Projects (ids in the given order) with exact costs, cantons and categories, and a budget."""
+
+    ids: tuple
+    cost: dict
+    budget: Fraction
+    canton: dict = field(default_factory=dict)
+    category: dict = field(default_factory=dict)
+
+    @property
+    def scale(self):
+        """The smallest integer making every cost and the budget whole (1 for euro amounts)."""
+        return lcm(self.budget.denominator, *(c.denominator for c in self.cost.values()))
+
+    def restrict(self, ids, budget):
+        """The same projects limited to `ids` (order kept) with another budget."""
+        keep = [p for p in self.ids if p in set(ids)]
+        return Instance(
+            tuple(keep),
+            {p: self.cost[p] for p in keep},
+            Fraction(budget),
+            {p: self.canton.get(p) for p in keep},
+            {p: self.category.get(p) for p in keep},
+        )
+
+
+def make_instance(projects, budget):
+    """Validate projects (dicts with id, cost, optional canton/category) and the budget."""
+    if isinstance(projects, dict):
+        projects = [{"id": k, "cost": v} for k, v in projects.items()]
+    ids, cost, canton, category = [], {}, {}, {}
+    for i, p in enumerate(projects):
+        where = f"projects[{i}]"
+        if not isinstance(p, dict) or "id" not in p or "cost" not in p:
+            raise TallyError(
+                "project needs an id and a cost",
+                where=where,
+                expected="{id, cost}",
+                got=repr(p)[:60],
+            )
+        pid = p["id"]
+        if not isinstance(pid, str) or not pid:
+            raise TallyError(
+                "project id must be a non-empty string", where=f"{where}.id", got=repr(pid)
+            )
+        if pid in cost:
+            raise TallyError(
+                "duplicate project id", where=f"{where}.id", expected="unique ids", got=pid
+            )
+        ids.append(pid)
+        cost[pid] = money(p["cost"], f"{where}.cost")
+        canton[pid] = p.get("canton")
+        category[pid] = p.get("category")
+    return Instance(tuple(ids), cost, money(budget, "budget"), canton, category)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Ballots grouped by identical content: `groups` is a list of ((project, weight), ...) and count."""
+
+    ballot_type: str
+    groups: list
+    n: int
+    score: dict
+    votes: dict
+
+
+def _weights(kind, ballot):
+    # The score a ballot gives each project: 1 per approval, the points, or k..1 by rank.
+    if kind in ("approval", "knapsack"):
+        return tuple((p, 1) for p in sorted(ballot))
+    if kind == "cumulative":
+        return tuple(sorted((p, w) for p, w in ballot.items() if w))
+    k = len(ballot)
+    return tuple(sorted((p, k - r) for r, p in enumerate(ballot)))
+
+
+def _check_ballot(kind, ballot, known, where):
+    if kind == "cumulative":
+        if not isinstance(ballot, dict):
+            raise TallyError(
+                "cumulative ballot must map project ids to points",
+                where=where,
+                got=type(ballot).__name__,
+            )
+        items = list(ballot.items())
+        for pid, pts in items:
+            if isinstance(pts, bool) or not isinstance(pts, int) or pts < 0:
+                raise TallyError(
+                    "points must be a non-negative integer", where=f"{where}.{pid}", got=repr(pts)
+                )
+        pids = [p for p, _ in items]
+    else:
+        if not isinstance(ballot, (list, tuple)):
+            raise TallyError(
+                "ballot must be a list of project ids", where=where, got=type(ballot).__name__
+            )
+        pids = list(ballot)
+        if len(set(pids)) != len(pids):
+            raise TallyError("project listed twice", where=where, expected="distinct ids", got=pids)
+    for pid in pids:
+        if pid not in known:
+            raise TallyError(
+                "unknown project", where=where, expected="a project of the section", got=repr(pid)
+            )
+
+
+def make_profile(instance, ballots, ballot_type):
+    """Validate the selections of one section and group identical ballots (exact integer scores)."""
+    if ballot_type not in BALLOT_TYPES:
+        raise TallyError(
+            "unknown ballot type",
+            where="ballot_type",
+            expected="/".join(BALLOT_TYPES),
+            got=ballot_type,
+        )
+    if ballot_type == "cumulative":
+        raw = Counter(
+            tuple(sorted(b.items())) if isinstance(b, dict) else ("?", id(b)) for b in ballots
+        )
+    else:
+        raw = Counter(tuple(b) if isinstance(b, (list, tuple)) else ("?", id(b)) for b in ballots)
+    known = set(instance.ids)
+    grouped = Counter()
+    for key, mult in raw.items():
+        ballot = dict(key) if ballot_type == "cumulative" and key[:1] != ("?",) else list(key)
+        try:
+            if key[:1] == ("?",):
+                raise TallyError("malformed ballot", where="ballots")
+            _check_ballot(ballot_type, ballot, known, "ballots")
+        except TallyError:
+            _locate(instance, ballots, ballot_type)
+            raise
+        grouped[_weights(ballot_type, ballot)] += mult
+    score = dict.fromkeys(instance.ids, 0)
+    votes = dict.fromkeys(instance.ids, 0)
+    groups = sorted(grouped.items())
+    for items, mult in groups:
+        for pid, w in items:
+            score[pid] += w * mult
+            votes[pid] += mult
+    return Profile(ballot_type, groups, sum(raw.values()), score, votes)
+
+
+def _locate(instance, ballots, kind):
+    # Slow path, only on error: name the first bad ballot by its index.
+    known = set(instance.ids)
+    for i, ballot in enumerate(ballots):
+        _check_ballot(kind, ballot, known, f"ballots[{i}]")
+
+
+@dataclass
+class Outcome:
+    """The result of one rule: projects in the order funded, money, scores and the ties that decided."""
+
+    rule: str
+    budget: Fraction
+    selected: list
+    spent: Fraction
+    votes: dict
+    score: dict
+    ties: list = field(default_factory=list)
+    details: dict = field(default_factory=dict)
+
+    def to_json(self):
+        """A JSON-ready dict (exact amounts as int, or decimal strings when not whole)."""
+        return {
+            "rule": self.rule,
+            "budget": money_json(self.budget),
+            "spent": money_json(self.spent),
+            "selected": list(self.selected),
+            "votes": dict(self.votes),
+            "score": dict(self.score),
+            "ties": list(self.ties),
+            "details": dict(self.details),
+        }

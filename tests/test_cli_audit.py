@@ -1,0 +1,77 @@
+"""`urne audit verify`: report, JSON, exit codes."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from fixtures_records import golden_bundle
+
+from sync import enroll
+from sync.cli_audit import audit
+
+
+@pytest.fixture
+def files(enrolled, tmp_path):
+    (tmp_path / "election.urne").write_bytes(enrolled.package)
+    (tmp_path / "exports").mkdir()
+    golden_bundle(enrolled, tmp_path / "exports" / "kiosk-01_e1_000001-000006.zip")
+    return tmp_path
+
+
+def _verify(files, *args):
+    return CliRunner().invoke(
+        audit, ["verify", "--election", str(files / "election.urne"), "--workers", "1", *args]
+    )
+
+
+def test_everything_verifies(files):
+    result = _verify(files, str(files / "exports"))
+    assert result.exit_code == 0, result.output
+    assert "RESULT: everything verifies" in result.output
+    assert "kiosk-01 epoch 1: records 1-6 (6), ballots 5" in result.output
+
+
+def test_json_report(files):
+    result = _verify(files, "--json", str(files / "exports"))
+    report = json.loads(result.output)
+    assert result.exit_code == 0 and report["ok"] is True
+    assert report["chains"][0]["head"] and report["bundles"][0]["ok"]
+
+
+def test_tampered_bundle_exits_1(files):
+    path = next((files / "exports").iterdir())
+    data = bytearray(path.read_bytes())
+    data[300] ^= 0x20
+    path.write_bytes(bytes(data))
+    result = _verify(files, str(files / "exports"))
+    assert result.exit_code == 1
+    assert "FAIL" in result.output and "RESULT: NOT VERIFIED" in result.output
+
+
+def test_revoked_device_exits_1(files, enrolled):
+    data = enroll.build_revocations(
+        enrolled.election, authority_key=enrolled.authority_key, serial=1,
+        revoked=[{"device": "kiosk-01", "epoch": 1, "reason": "stolen"}],
+    )  # fmt: skip
+    (files / "rev.urne").write_bytes(data)
+    result = _verify(files, "--revocations", str(files / "rev.urne"), str(files / "exports"))
+    assert result.exit_code == 1 and "RevokedError" in result.output
+
+
+def test_bad_package_exits_1(files):
+    (files / "election.urne").write_bytes(b"{}")
+    result = _verify(files, str(files / "exports"))
+    assert result.exit_code == 1 and "not an election package" in result.output
+
+
+@pytest.mark.parametrize("args", [[], ["/nonexistent/path"]])
+def test_usage_errors_exit_2(files, args):
+    assert _verify(files, *args).exit_code == 2
+    assert CliRunner().invoke(audit, ["verify", str(files / "exports")]).exit_code == 2
+
+
+def test_registered_in_the_urne_cli():
+    from app import cli
+
+    assert "verify" in cli.commands["audit"].commands
+    assert {"init", "certify", "revoke"} <= set(cli.commands["authority"].commands)

@@ -1,0 +1,626 @@
+"""The deploy files: units verify, scripts are shellcheck-clean, and each unit's ExecStart serves."""
+
+import gzip
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+from fixtures_deploy import (
+    ARTIFACTS,
+    DEPLOY,
+    INSTALLED_GUNICORN,
+    INSTALLED_HELPERS,
+    INSTALLED_URNE,
+    free_port,
+    real_binary,
+    run_unit,
+    tool,
+    unit_command,
+    unit_environment,
+    unit_settings,
+    wait_for_health,
+)
+
+UNITS = sorted(
+    p for p in DEPLOY.rglob("*") if p.suffix in {".service", ".timer", ".mount", ".path", ".socket"}
+)
+SCRIPTS = sorted(
+    p
+    for p in DEPLOY.rglob("*")
+    if p.is_file()
+    and p.read_bytes().startswith(b"#!")
+    and b"bash" in p.read_bytes().split(b"\n")[0]
+)
+KIOSK_UNIT = DEPLOY / "kiosk" / "systemd" / "urne-kiosk.service"
+SCREEN_UNIT = DEPLOY / "kiosk" / "systemd" / "urne-screen.service"
+KIOSK_SETUP = DEPLOY / "kiosk" / "setup.sh"
+
+
+def _stand_in(text, tmp_path):
+    """Point a unit at what stands here for the device's installed binaries and helpers."""
+    helpers = {p.name: p for p in DEPLOY.rglob("bin/*")}
+    text = text.replace(INSTALLED_URNE, real_binary("urne"))
+    text = text.replace(INSTALLED_GUNICORN, real_binary("gunicorn"))
+    for name, path in helpers.items():
+        text = text.replace(INSTALLED_HELPERS + name, str(path))
+    return text
+
+
+def test_the_deploy_area_has_units_and_scripts():
+    names = {p.name for p in UNITS}
+    assert {"urne-kiosk.service", "urne-screen.service", "urne-usb@.service"} <= names
+    assert {"setup.sh", "urne-screen", "urne-usb-mount"} <= {p.name for p in SCRIPTS}
+
+
+@pytest.mark.parametrize("unit", UNITS, ids=lambda p: p.name)
+def test_unit_passes_systemd_analyze_verify(unit, tmp_path):
+    analyze = tool("systemd-analyze")
+    # A template is checked through one instance of it, as systemd would load it.
+    name = unit.name.replace("@.", "@sda1.")
+    copy = tmp_path / name
+    copy.write_text(_stand_in(unit.read_text(), tmp_path))
+    if unit.suffix == ".timer":
+        service = unit.with_suffix(".service")
+        (tmp_path / service.name).write_text(_stand_in(service.read_text(), tmp_path))
+    result = subprocess.run(
+        [analyze, "verify", "--man=no", str(copy)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    ours = [line for line in (result.stdout + result.stderr).splitlines() if str(tmp_path) in line]
+    assert result.returncode == 0 and ours == [], result.stdout + result.stderr
+
+
+def test_verify_catches_a_misspelt_directive(tmp_path):
+    """The check above can fail: a typo in a unit is reported."""
+    analyze = tool("systemd-analyze")
+    bad = tmp_path / "urne-bad.service"
+    bad.write_text(_stand_in(KIOSK_UNIT.read_text(), tmp_path).replace("UMask=", "UMsk="))
+    result = subprocess.run(
+        [analyze, "verify", "--man=no", str(bad)], capture_output=True, text=True, timeout=60
+    )
+    assert "UMsk" in result.stderr
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: str(p.relative_to(DEPLOY)))
+def test_script_passes_shellcheck(script):
+    shellcheck = tool("shellcheck")
+    result = subprocess.run(
+        [shellcheck, "--severity=style", "--external-sources", str(script)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout
+    assert os.access(script, os.X_OK), f"{script} is not executable"
+    assert "set -euo pipefail" in script.read_text()
+
+
+def test_server_unit_is_hardened_and_loopback_by_default():
+    service = dict(unit_settings(KIOSK_UNIT)["Service"])
+    for key, want in {
+        "User": "urne",
+        "Restart": "on-failure",
+        "NoNewPrivileges": "yes",
+        "ProtectSystem": "strict",
+        "PrivateTmp": "yes",
+        "ReadWritePaths": "/var/lib/urne -/media/urne",
+    }.items():
+        assert service.get(key) == want, key
+    env = unit_environment(KIOSK_UNIT)
+    assert env["URNE_KIOSK_HOST"] == "127.0.0.1" and env["URNE_HOME"] == "/var/lib/urne"
+
+
+def _lay_kiosk(root, *extra):
+    boot = root / "boot" / "firmware"
+    boot.mkdir(parents=True, exist_ok=True)
+    if not (boot / "config.txt").exists():
+        (boot / "config.txt").write_text("dtparam=audio=on\n")
+        (boot / "cmdline.txt").write_text("console=tty1 root=PARTUUID=abc rootwait\n")
+    return subprocess.run(
+        ["bash", str(KIOSK_SETUP), "--root", str(root), *extra],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def _snapshot(root):
+    return {
+        str(p.relative_to(root)): (p.read_bytes(), oct(p.stat().st_mode))
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_kiosk_setup_lays_everything_and_a_second_run_changes_nothing(tmp_path):
+    root = tmp_path / "root"
+    options = ("--tablets", "--ssid", "stand-pau-1", "--rtc", "ds3231")
+    first = _lay_kiosk(root, *options)
+    assert first.returncode == 0, first.stderr
+    before = _snapshot(root)
+    second = _lay_kiosk(root, *options)
+    assert second.returncode == 0, second.stderr
+    assert _snapshot(root) == before
+    assert "wrote" not in second.stdout and "added" not in second.stdout
+
+    etc = root / "etc"
+    assert (etc / "systemd/system/urne-kiosk.service").read_text() == KIOSK_UNIT.read_text()
+    env = (etc / "urne/kiosk.env").read_text()
+    assert "URNE_KIOSK_HOST=10.42.0.1" in env and "URNE_PAIRING_REQUIRED=true" in env
+    assert "ssid=stand-pau-1" in (etc / "hostapd/hostapd.conf").read_text()
+    psk = etc / "hostapd/urne.psk"
+    assert oct(psk.stat().st_mode & 0o777) == "0o600"
+    assert len(psk.read_text().split()[1]) == 20
+    assert oct((root / "var/lib/urne").stat().st_mode & 0o777) == "0o700"
+    config = (root / "boot/firmware/config.txt").read_text().splitlines()
+    assert config.count("dtparam=watchdog=on") == 1 and "dtoverlay=i2c-rtc,ds3231" in config
+    cmdline = (root / "boot/firmware/cmdline.txt").read_text()
+    assert cmdline.count("\n") == 1 and cmdline.count("consoleblank=0") == 1
+
+
+def test_kiosk_setup_without_tablets_stays_on_loopback(tmp_path):
+    root = tmp_path / "root"
+    assert _lay_kiosk(root).returncode == 0
+    env = (root / "etc/urne/kiosk.env").read_text()
+    assert "URNE_KIOSK_HOST=127.0.0.1" in env and "URNE_PAIRING_REQUIRED=false" in env
+    assert not (root / "etc/hostapd").exists()
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (("--rtc", "pcf8523"), "--rtc expects ds3231"),
+        (("--tablets", "--ssid", "bad name!"), "--ssid must be"),
+        (("--frobnicate",), "unknown option"),
+    ],
+)
+def test_kiosk_setup_refuses_bad_options_clearly(tmp_path, options, message):
+    result = _lay_kiosk(tmp_path / "root", *options)
+    assert result.returncode == 2 and message in result.stderr
+    assert not (tmp_path / "root/etc/hostapd/urne.psk").exists()
+
+
+def test_tablet_wifi_dhcp_config_passes_dnsmasq_check():
+    dnsmasq = tool("dnsmasq")
+    conf = DEPLOY / "kiosk/config/dnsmasq-urne.conf"
+    result = subprocess.run(
+        [dnsmasq, "--test", f"--conf-file={conf}"], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 0 and "OK" in result.stderr, result.stderr
+    # No route and no name server given to the tablets: they reach the kiosk only.
+    text = conf.read_text()
+    assert "dhcp-option=option:router\n" in text and "dhcp-option=option:dns-server\n" in text
+
+
+def test_usb_mount_helper_refuses_odd_device_names():
+    helper = DEPLOY / "kiosk/bin/urne-usb-mount"
+    for args in (["add", "../sda1"], ["add"], ["format", "sda1"], ["add", "sda1;reboot"]):
+        result = subprocess.run(["bash", str(helper), *args], capture_output=True, text=True)
+        assert result.returncode == 2 and "usage" in result.stderr, args
+
+
+def test_kiosk_unit_execstart_serves_health(deploy_kiosk_home, tmp_path):
+    port = free_port()
+    argv, env = unit_command(
+        KIOSK_UNIT, {"URNE_HOME": str(deploy_kiosk_home), "URNE_KIOSK_PORT": str(port)}
+    )
+    assert argv[0] == INSTALLED_URNE and argv[1:] == [
+        "kiosk",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    argv[0] = real_binary("urne")
+    with run_unit(argv, env, cwd=tmp_path) as server:
+        status, body = wait_for_health(f"http://127.0.0.1:{port}/healthz", process=server)
+    assert status == 200, body
+    assert json.loads(body) == {"role": "kiosk", "ok": True}
+
+
+def test_kiosk_unit_execstart_reports_an_unopenable_stand(deploy_kiosk_home, tmp_path):
+    """The health check can fail: a corrupted database makes /healthz answer 503 with the reason."""
+    db = deploy_kiosk_home / "kiosk.db"
+    for suffix in ("-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    data = bytearray(db.read_bytes())
+    data[4096:8192] = b"\xff" * 4096
+    db.write_bytes(bytes(data))
+    port = free_port()
+    argv, env = unit_command(
+        KIOSK_UNIT, {"URNE_HOME": str(deploy_kiosk_home), "URNE_KIOSK_PORT": str(port)}
+    )
+    argv[0] = real_binary("urne")
+    with run_unit(argv, env, cwd=tmp_path) as server:
+        status, body = wait_for_health(f"http://127.0.0.1:{port}/healthz", process=server)
+    assert status == 503 and json.loads(body)["ok"] is False
+
+
+@pytest.mark.browser
+def test_screen_launcher_shows_the_kiosk_in_headless_chromium(deploy_kiosk_home, tmp_path):
+    chromium = tool("chromium")
+    tool("curl")
+    port = free_port()
+    argv, env = unit_command(
+        KIOSK_UNIT, {"URNE_HOME": str(deploy_kiosk_home), "URNE_KIOSK_PORT": str(port)}
+    )
+    argv[0] = real_binary("urne")
+    screen_argv, screen_env = unit_command(SCREEN_UNIT, {"URNE_KIOSK_PORT": str(port)})
+    assert screen_argv == [INSTALLED_HELPERS + "urne-screen"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "deploy-kiosk-screen.png"
+    shot.unlink(missing_ok=True)
+    screen_env.update(
+        URNE_SCREEN_COMPOSITOR="none",
+        URNE_SCREEN_PROFILE=str(tmp_path / "profile"),
+        URNE_SCREEN_WAIT_SECONDS="60",
+        PATH=f"{Path(chromium).parent}:{os.environ['PATH']}",
+    )
+    # The launcher is started first: it must wait for the server rather than fail.
+    with (
+        run_unit(
+            [
+                str(DEPLOY / "kiosk/bin/urne-screen"),
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                "--window-size=1280,800",
+                f"--screenshot={shot}",
+            ],
+            screen_env,
+            cwd=tmp_path,
+        ) as screen,
+        run_unit(argv, env, cwd=tmp_path) as server,
+    ):
+        wait_for_health(f"http://127.0.0.1:{port}/healthz", process=server)
+        screen.wait(timeout=90)
+    assert screen.returncode == 0
+    assert shot.exists() and shot.stat().st_size > 10_000
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_screen_launcher_gives_up_when_no_server_answers(tmp_path):
+    tool("curl")
+    env = {
+        **os.environ,
+        "URNE_KIOSK_PORT": str(free_port()),
+        "URNE_SCREEN_WAIT_SECONDS": "1",
+        "URNE_SCREEN_COMPOSITOR": "none",
+        "URNE_SCREEN_PROFILE": str(tmp_path / "profile"),
+    }
+    result = subprocess.run(
+        [str(DEPLOY / "kiosk/bin/urne-screen")], env=env, capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 1 and "did not answer" in result.stderr
+    assert not (tmp_path / "profile").exists()
+
+
+# --- The central --------------------------------------------------------------------------------
+
+CENTRAL_UNIT = DEPLOY / "central" / "systemd" / "urne-central.service"
+CENTRAL_SETUP = DEPLOY / "central" / "setup.sh"
+BACKUP = DEPLOY / "central" / "bin" / "urne-central-backup"
+NGINX_SITE = DEPLOY / "central" / "config" / "nginx-urne-central.conf"
+SECRETS = {
+    "keys/central.key": "central.key",
+    "keys/signing.key": "signing.key",
+    "secret_key": "secret_key",
+    "organiser.password": "organiser.password",
+}
+
+
+def _lay_central(root, credentials, *extra):
+    return subprocess.run(
+        [
+            "bash",
+            str(CENTRAL_SETUP),
+            "--root",
+            str(root),
+            "--server-name",
+            "budget.example.org",
+            "--credentials-dir",
+            str(credentials),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.fixture
+def central_install(tmp_path, urne_bin):
+    """A central laid out as on the server: `urne central init`, then setup.sh, then the
+    credentials handed over as systemd does (a read-only copy, mode 0400)."""
+    from fixtures_deploy import run_urne
+
+    root = tmp_path / "root"
+    credentials = tmp_path / "credentials"
+    home = root / "var/lib/urne-central"
+    authority = tmp_path / "authority"
+    run_urne(urne_bin, "election", "demo", "--out", str(authority), home=home)
+    password = tmp_path / "organiser-password"
+    password.write_text("correct horse battery staple\n")
+    run_urne(
+        urne_bin,
+        "central",
+        "init",
+        "--election",
+        str(authority / "election.urne"),
+        "--key",
+        str(authority / "central.key"),
+        "--password-file",
+        str(password),
+        home=home,
+    )
+    laid = _lay_central(root, credentials)
+    assert laid.returncode == 0, laid.stderr
+    credentials.mkdir(mode=0o500)
+    for name in SECRETS.values():
+        target = credentials / name
+        shutil.copyfile(root / "etc/urne/central" / name, target)
+        target.chmod(0o400)
+    credentials.chmod(0o500)
+    return {"root": root, "home": home, "credentials": credentials, "laid": laid}
+
+
+def test_central_setup_moves_secrets_out_of_the_data_folder(central_install):
+    root, home = central_install["root"], central_install["home"]
+    secrets = root / "etc/urne/central"
+    assert oct(secrets.stat().st_mode & 0o777) == "0o700"
+    for in_home, name in SECRETS.items():
+        link = home / in_home
+        assert link.is_symlink() and os.readlink(link) == str(central_install["credentials"] / name)
+        assert oct((secrets / name).stat().st_mode & 0o777) == "0o600"
+    site = (root / "etc/nginx/sites-available/urne-central").read_text()
+    assert "server_name budget.example.org;" in site and "@SERVER_NAME@" not in site
+    # A second run changes nothing.
+    before = _snapshot(root)
+    again = _lay_central(root, central_install["credentials"])
+    assert again.returncode == 0 and "wrote" not in again.stdout and "moved" not in again.stdout
+    assert _snapshot(root) == before
+
+
+def test_central_setup_refuses_a_bad_server_name(tmp_path):
+    result = subprocess.run(
+        ["bash", str(CENTRAL_SETUP), "--root", str(tmp_path), "--server-name", "no spaces;"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2 and "--server-name expects" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def _central_command(central_install, tmp_path, port):
+    logs = tmp_path / "logs"
+    logs.mkdir(exist_ok=True)
+    argv, env = unit_command(
+        CENTRAL_UNIT,
+        {
+            "URNE_HOME": str(central_install["home"]),
+            "URNE_CENTRAL_BIND": f"127.0.0.1:{port}",
+            "URNE_CENTRAL_LOGS": str(logs),
+        },
+    )
+    assert argv[0] == INSTALLED_GUNICORN and argv[-1] == "app:create_app()"
+    argv[0] = real_binary("gunicorn")
+    return argv, env, logs
+
+
+def test_central_unit_execstart_serves_health_from_credentials(central_install, tmp_path):
+    port = free_port()
+    argv, env, logs = _central_command(central_install, tmp_path, port)
+    with run_unit(argv, env, cwd=central_install["home"]) as server:
+        status, body = wait_for_health(f"http://127.0.0.1:{port}/healthz", process=server)
+    assert status == 200, body
+    assert json.loads(body)["role"] == "central"
+    assert (logs / "central-access.log").read_text().count("/healthz") >= 1
+
+
+def _self_signed(folder):
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "budget.example.org")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("budget.example.org")]), False)
+        .sign(key, hashes.SHA256())
+    )
+    (folder / "fullchain.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "privkey.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+
+
+def _nginx_config(tmp_path, upstream_port, http_port, https_port):
+    """The real site file with only ports, certificate and log paths pointed into tmp_path."""
+    tls = tmp_path / "tls"
+    tls.mkdir()
+    _self_signed(tls)
+    site = NGINX_SITE.read_text().replace("@SERVER_NAME@", "budget.example.org")
+    site = site.replace("/etc/letsencrypt/live/budget.example.org", str(tls))
+    site = site.replace("/var/log/nginx", str(tmp_path))
+    site = site.replace("/var/www/letsencrypt", str(tmp_path / "acme"))
+    site = site.replace("127.0.0.1:8000", f"127.0.0.1:{upstream_port}")
+    site = site.replace("listen 80;", f"listen 127.0.0.1:{http_port};")
+    site = site.replace("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;")
+    site = "\n".join(line for line in site.splitlines() if "[::]" not in line)
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(
+        f"""
+pid {tmp_path}/nginx.pid;
+error_log {tmp_path}/error.log warn;
+daemon off;
+worker_processes 1;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp_path}/body;
+    proxy_temp_path {tmp_path}/proxy;
+    fastcgi_temp_path {tmp_path}/fastcgi;
+    uwsgi_temp_path {tmp_path}/uwsgi;
+    scgi_temp_path {tmp_path}/scgi;
+{site}
+}}
+"""
+    )
+    return conf
+
+
+def test_nginx_site_passes_nginx_check(tmp_path):
+    nginx = tool("nginx")
+    conf = _nginx_config(tmp_path, free_port(), free_port(), free_port())
+    result = subprocess.run(
+        [nginx, "-t", "-p", str(tmp_path), "-c", str(conf)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_nginx_serves_the_central_over_tls_with_hsts_and_the_body_limit(central_install, tmp_path):
+    import http.client
+    import ssl
+
+    nginx = tool("nginx")
+    upstream, http_port, https_port = free_port(), free_port(), free_port()
+    argv, env, _logs = _central_command(central_install, tmp_path, upstream)
+    conf = _nginx_config(tmp_path, upstream, http_port, https_port)
+    context = ssl.create_default_context(cafile=str(tmp_path / "tls/fullchain.pem"))
+    context.check_hostname = False
+    with (
+        run_unit(argv, env, cwd=central_install["home"]) as server,
+        run_unit([nginx, "-p", str(tmp_path), "-c", str(conf)], {}, cwd=tmp_path) as proxy,
+    ):
+        wait_for_health(f"http://127.0.0.1:{upstream}/healthz", process=server)
+        wait_for_health(f"http://127.0.0.1:{http_port}/", process=proxy)
+
+        plain = http.client.HTTPConnection("127.0.0.1", http_port, timeout=10)
+        plain.request("GET", "/healthz", headers={"Host": "budget.example.org"})
+        moved = plain.getresponse()
+        assert moved.status == 301
+        assert moved.headers["Location"] == "https://budget.example.org/healthz"
+
+        secure = http.client.HTTPSConnection("127.0.0.1", https_port, timeout=10, context=context)
+        secure.request("GET", "/healthz", headers={"Host": "budget.example.org"})
+        health = secure.getresponse()
+        assert health.status == 200 and json.loads(health.read())["role"] == "central"
+        assert health.headers["Strict-Transport-Security"].startswith("max-age=63072000")
+        assert secure.sock.version() == "TLSv1.3"
+
+        # A push larger than the central accepts stops at nginx, before Python.
+        big = http.client.HTTPSConnection("127.0.0.1", https_port, timeout=10, context=context)
+        big.putrequest("POST", "/api/push")
+        big.putheader("Host", "budget.example.org")
+        big.putheader("Content-Length", str(64 * 1024 * 1024 + 1))
+        big.endheaders()
+        assert big.getresponse().status == 413
+
+        # Modern TLS only: a client stuck at TLS 1.2 is turned away.
+        old = ssl.create_default_context(cafile=str(tmp_path / "tls/fullchain.pem"))
+        old.check_hostname = False
+        old.maximum_version = ssl.TLSVersion.TLSv1_2
+        legacy = http.client.HTTPSConnection("127.0.0.1", https_port, timeout=10, context=old)
+        with pytest.raises(ssl.SSLError):
+            legacy.request("GET", "/healthz", headers={"Host": "budget.example.org"})
+
+    assert proxy.returncode is not None
+
+
+def test_backup_copies_a_live_database_consistently_and_prunes_old_copies(tmp_path):
+    sqlite = tool("sqlite3")
+    home, dest = tmp_path / "home", tmp_path / "backups"
+    home.mkdir()
+    db = sqlite3.connect(home / "central.db")
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("CREATE TABLE records (seq INTEGER PRIMARY KEY, body BLOB)")
+    with db:
+        db.executemany(
+            "INSERT INTO records (body) VALUES (?)", [(os.urandom(200),) for _ in range(500)]
+        )
+    # A write still open in another connection must not leak into the copy half done.
+    db.execute("BEGIN IMMEDIATE")
+    db.execute("INSERT INTO records (body) VALUES (x'00')")
+    (home / "election.urne").write_bytes(b"package")
+    dest.mkdir()
+    stale = dest / "central-20200101T000000Z.db.gz"
+    stale.write_bytes(b"old")
+    os.utime(stale, (0, 0))
+    env = {
+        **os.environ,
+        "URNE_HOME": str(home),
+        "URNE_BACKUP_DIR": str(dest),
+        "URNE_BACKUP_KEEP": "7",
+        "PATH": f"{Path(sqlite).parent}:{os.environ['PATH']}",
+    }
+    result = subprocess.run([str(BACKUP)], env=env, capture_output=True, text=True, timeout=60)
+    db.rollback()
+    db.close()
+    assert result.returncode == 0, result.stderr
+    assert not stale.exists()
+    copies = sorted(dest.glob("central-*.db.gz"))
+    assert len(copies) == 1 and oct(copies[0].stat().st_mode & 0o777) == "0o600"
+    restored = tmp_path / "restored.db"
+    restored.write_bytes(gzip.decompress(copies[0].read_bytes()))
+    check = sqlite3.connect(restored)
+    assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert check.execute("SELECT count(*) FROM records").fetchone()[0] == 500
+    check.close()
+    assert len(list(dest.glob("files-*.tar.gz"))) == 1
+
+
+def test_backup_refuses_a_missing_database(tmp_path):
+    env = {
+        **os.environ,
+        "URNE_HOME": str(tmp_path / "none"),
+        "URNE_BACKUP_DIR": str(tmp_path / "b"),
+    }
+    result = subprocess.run([str(BACKUP)], env=env, capture_output=True, text=True)
+    assert result.returncode == 1 and "no database" in result.stderr
+    assert not (tmp_path / "b").exists()
+
+
+def test_logrotate_config_rotates_the_central_logs(tmp_path):
+    logrotate = tool("logrotate")
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "central-access.log").write_text("GET /healthz 200\n" * 10)
+    conf = tmp_path / "logrotate.conf"
+    text = (DEPLOY / "central/config/logrotate-urne-central").read_text()
+    # Only the paths and the owner (no such user here) change for the test.
+    conf.write_text(
+        text.replace("/var/log/urne", str(logs)).replace("urne-central adm", "root root")
+    )
+    result = subprocess.run(
+        [logrotate, "--force", "--state", str(tmp_path / "state"), str(conf)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (logs / "central-access.log.1").exists()
+    assert (logs / "central-access.log").read_text() == ""

@@ -1,0 +1,160 @@
+"""Records: field validation, hashing, signing, chain links, line form."""
+
+from datetime import datetime
+
+import pytest
+from fixtures_records import SELECTIONS, make_chain
+
+from sync import crypto, records
+from sync.canonical import canonical_bytes
+from sync.errors import CanonicalError, ChainError, RecordError, SelectionError, SignatureError
+
+ELECTION = "ab" * 32
+
+
+def _ballot(**changes):
+    fields = dict(
+        election_id=ELECTION, device="kiosk-01", epoch=1, seq=2, prev="cd" * 32, ballot="ef" * 16,
+        selections={"dept": []}, channel="kiosk", lang="fr", time="2026-05-16T10:15",
+        clock="agent", voter="01" * 80,
+    )  # fmt: skip
+    fields.update(changes)
+    return records.new_record("ballot", **fields)
+
+
+def test_coarse_time_rounds_down_to_the_quarter_hour():
+    assert records.coarse_time(datetime(2026, 5, 16, 10, 14, 59)) == "2026-05-16T10:00"
+    assert records.coarse_time(datetime(2026, 5, 16, 10, 15)) == "2026-05-16T10:15"
+    assert records.coarse_time(datetime(2026, 5, 16, 23, 59)) == "2026-05-16T23:45"
+    assert records.minute_time(datetime(2026, 5, 16, 9, 7, 30)) == "2026-05-16T09:07"
+
+
+def test_genesis_binds_election_device_and_epoch():
+    g = records.genesis(ELECTION, "kiosk-01", 1)
+    assert g == crypto.digest(
+        "urne/1/genesis", b'{"device":"kiosk-01","election":"' + ELECTION.encode() + b'","epoch":1}'
+    )
+    assert g != records.genesis(ELECTION, "kiosk-01", 2)
+    assert g != records.genesis(ELECTION, "kiosk-02", 1)
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        (
+            {"time": "2026-05-16T10:07"},
+            "time: bad time: expected YYYY-MM-DDTHH:MM on a quarter hour",
+        ),
+        ({"channel": "web"}, "bad channel"),
+        ({"clock": "ntp"}, "bad clock"),
+        ({"ballot": "EF" * 16}, "bad ballot"),
+        ({"voter": "01" * 79}, "bad voter"),
+        ({"lang": "français"}, "bad lang"),
+        ({"device": "Kiosk 1"}, "bad device"),
+        ({"seq": 0}, "bad seq: expected integer >= 1, got 0"),
+        ({"epoch": True}, "bad epoch"),
+        ({"selections": []}, "bad selections"),
+        ({"extra": 1}, "wrong fields for a ballot record"),
+    ],
+)
+def test_bad_fields_refused(changes, message):
+    with pytest.raises(RecordError, match=message):
+        _ballot(**changes)
+
+
+def test_other_record_types():
+    common = dict(election_id=ELECTION, device="kiosk-01", epoch=1, prev="00" * 32)
+    records.new_record("session_open", **common, seq=1, time="2026-05-16T09:07", clock="agent")
+    records.new_record(
+        "session_close",
+        **common,
+        seq=9,
+        time="2026-05-16T18:03",
+        clock="system",
+        ballots=7,
+        voids=1,
+        total=7,
+    )
+    records.new_record(
+        "void", **common, seq=5, ballot="ab" * 16, reason="changed mind", time="2026-05-16T10:15"
+    )
+    with pytest.raises(RecordError, match="bad ballots"):
+        records.new_record(
+            "session_close",
+            **common,
+            seq=9,
+            time="2026-05-16T18:03",
+            clock="system",
+            ballots=-1,
+            voids=0,
+            total=0,
+        )
+    with pytest.raises(RecordError, match="bad reason"):
+        records.new_record(
+            "void", **common, seq=5, ballot="ab" * 16, reason="", time="2026-05-16T10:15"
+        )
+    with pytest.raises(RecordError, match="unknown record type"):
+        records.new_record("tally", **common, seq=5)
+
+
+def test_sign_and_check_a_chain(enrolled):
+    chain = make_chain(enrolled, 4)
+    prev = records.genesis(enrolled.election.id, "kiosk-01", 1)
+    for seq, (body_bytes, sig) in enumerate(chain, start=1):
+        body = records.check_record(
+            body_bytes, sig, certificate=enrolled.certificate, election=enrolled.election,
+            expected_seq=seq, expected_prev=prev,
+        )  # fmt: skip
+        assert body["seq"] == seq
+        prev = records.record_hash(body_bytes)
+
+
+def _check(enrolled, body_bytes, sig, seq=2, prev=None):
+    return records.check_record(
+        body_bytes, sig, certificate=enrolled.certificate, election=enrolled.election,
+        expected_seq=seq, expected_prev=prev,
+    )  # fmt: skip
+
+
+def test_check_record_refusals(enrolled):
+    chain = make_chain(enrolled, 3)
+    body_bytes, sig = chain[1]
+    with pytest.raises(SignatureError, match="bad urne/1/record signature"):
+        _check(enrolled, body_bytes, sig[:-1] + bytes([sig[-1] ^ 1]))
+    with pytest.raises(SignatureError, match="bad urne/1/record signature"):
+        _check(
+            enrolled, body_bytes, crypto.sign(enrolled.device_key, "urne/1/manifest", body_bytes)
+        )
+    with pytest.raises(CanonicalError, match="not in canonical form"):
+        _check(enrolled, body_bytes.replace(b",", b", ", 1), sig)
+    with pytest.raises(ChainError, match=r"seq went back.*expected 3, got 2"):
+        _check(enrolled, body_bytes, sig, seq=3)
+    with pytest.raises(ChainError, match="prev does not link"):
+        _check(enrolled, body_bytes, sig, prev="00" * 32)
+    body = records.validate_body(__import__("json").loads(body_bytes))
+    bad = dict(body, selections={"dept": ["d9"], "canton-1": {}})
+    with pytest.raises(SelectionError, match="invalid selections"):
+        _check(enrolled, *records.sign_record(enrolled.device_key, bad))
+    other = dict(body, epoch=2)
+    with pytest.raises(
+        RecordError, match="record epoch does not match its certificate: expected 1, got 2"
+    ):
+        _check(enrolled, *records.sign_record(enrolled.device_key, other))
+
+
+def test_line_round_trip_and_refusals():
+    body = canonical_bytes({"a": 1})
+    line = records.encode_line(body, b"\x11" * 64)
+    assert line == b'{"body":{"a":1},"sig":"' + b"11" * 64 + b'"}\n'
+    assert records.decode_line(line[:-1]) == (body, b"\x11" * 64)
+    with pytest.raises(RecordError, match="bad line"):
+        records.decode_line(b'{"body":{"a":1}}')
+    with pytest.raises(SignatureError, match="bad signature encoding"):
+        records.decode_line(b'{"body":{"a":1},"sig":"' + b"AB" * 64 + b'"}')
+    with pytest.raises(CanonicalError):
+        records.decode_line(b'{"sig":"' + b"11" * 64 + b'", "body":{"a":1}}')
+
+
+def test_selections_fixture_are_valid(enrolled):
+    for s in SELECTIONS:
+        enrolled.election.validate_selections(s)

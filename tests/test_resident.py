@@ -1,0 +1,291 @@
+"""The resident's way through, driven through Flask's test client with CSRF on (no JavaScript)."""
+
+import re
+
+import pytest
+
+IDENTITY = {
+    "last_name": "Etcheverry",
+    "first_name": "Maite",
+    "birth_date": "1980-05-01",
+    "postcode": "64100",
+    "declaration": "yes",
+}
+
+
+def token(response):
+    """The CSRF token of a rendered page."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', response.get_data(as_text=True))
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def text(response):
+    """The page's visible text, whitespace collapsed (tags removed)."""
+    html = response.get_data(as_text=True)
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split()).replace("&#39;", "'")
+
+
+def begin(client, identity=IDENTITY):
+    """Welcome, start, check in; return (token, check-in response)."""
+    tok = token(client.get("/"))
+    started = client.post("/start", data={"csrf_token": tok})
+    assert started.status_code == 302 and started.location.endswith("/check-in")
+    return tok, client.post("/check-in", data={"csrf_token": tok, **identity})
+
+
+def vote(client, departement=("D01", "D02"), territoires=("T01",), identity=IDENTITY):
+    """A whole vote; return the receipt page."""
+    tok, checked = begin(client, identity)
+    assert checked.status_code == 302, text(checked)
+    first = client.post("/ballot/0", data={"csrf_token": tok, "project": list(departement)})
+    assert first.location.endswith("/ballot/1"), text(first)
+    second = client.post("/ballot/1", data={"csrf_token": tok, "project": list(territoires)})
+    assert second.location.endswith("/review"), text(second)
+    confirmed = client.post("/confirm", data={"csrf_token": tok})
+    assert confirmed.location.endswith("/receipt")
+    return client.get("/receipt")
+
+
+def stored(app):
+    """(ballots, voter tags, all records) in the kiosk's database."""
+    db = app.extensions["urne_kiosk"]["store"].db.conn
+    ballots = db.execute("SELECT count(*) FROM records WHERE kind = 'ballot'").fetchone()[0]
+    tags = db.execute("SELECT count(*) FROM voter_tags").fetchone()[0]
+    total = db.execute("SELECT count(*) FROM records").fetchone()[0]
+    return ballots, tags, total
+
+
+def test_whole_vote_in_french_commits_one_ballot_and_shows_its_receipt(app, client):
+    welcome = client.get("/")
+    assert '<html lang="fr"' in welcome.get_data(as_text=True)
+    assert "Commencer à voter" in text(welcome)
+    receipt = vote(client)
+    assert receipt.status_code == 200
+    code = re.search(r'id="receipt-code">([^<]+)<', receipt.get_data(as_text=True)).group(1)
+    assert re.fullmatch(r"[A-Z0-9]{4,6}-[A-Z0-9]{4,6}", code)
+    assert "Merci, votre vote est enregistré" in text(receipt)
+    assert stored(app)[:2] == (1, 1)
+    body = app.extensions["urne_kiosk"]["store"].db.conn.execute(
+        "SELECT body FROM records WHERE kind = 'ballot'"
+    ).fetchone()[0]
+    assert b'"departement":["D01","D02"]' in body and b'"territoires":["T01"]' in body
+    assert b'"lang":"fr"' in body
+
+
+def test_receipt_code_is_derived_from_the_stored_ballot(app, client):
+    from sync.tags import receipt_code
+
+    receipt = vote(client)
+    store = app.extensions["urne_kiosk"]["store"]
+    ballot_id = store.db.conn.execute("SELECT ballot_id FROM records WHERE kind='ballot'").fetchone()[0]
+    assert receipt_code(store.receipt_key, ballot_id) in receipt.get_data(as_text=True)
+
+
+def test_receipt_qr_code_is_an_svg_with_a_name_and_no_style(client):
+    html = vote(client).get_data(as_text=True)
+    svg = re.search(r"<svg[^>]*>", html).group(0)
+    assert 'role="img"' in svg and "aria-label=" in svg
+    assert "style" not in html.split("<svg", 1)[1].split("</svg>", 1)[0]
+
+
+def test_age_refusal_says_why_and_stores_nothing(app, client):
+    before = stored(app)
+    _tok, refused = begin(client, dict(IDENTITY, birth_date="2020-03-04"))
+    assert refused.status_code == 403
+    assert "au moins 11 ans" in text(refused)
+    assert stored(app) == before
+    # The flow is gone: the ballot is not reachable after a refusal.
+    assert client.get("/ballot/0").status_code == 302
+
+
+def test_postcode_refusal_says_why_and_stores_nothing(app, client):
+    before = stored(app)
+    _tok, refused = begin(client, dict(IDENTITY, postcode="75011"))
+    assert refused.status_code == 403
+    assert "code postal" in text(refused)
+    assert stored(app) == before
+
+
+def test_missing_declaration_and_bad_fields_are_explained_and_kept_out_of_storage(app, client):
+    before = stored(app)
+    _tok, page = begin(client, dict(IDENTITY, declaration="", postcode="64A", birth_date="31/02/1990"))
+    assert page.status_code == 422
+    words = text(page)
+    assert "5 chiffres" in words and "n'est pas une date" in words and "cocher la case" in words
+    assert 'aria-invalid="true"' in page.get_data(as_text=True)
+    assert stored(app) == before
+
+
+def test_date_typed_by_hand_is_accepted(client):
+    _tok, page = begin(client, dict(IDENTITY, birth_date="01/05/1980"))
+    assert page.status_code == 302 and page.location.endswith("/ballot/0")
+
+
+def test_already_voted_at_this_stand(app, client):
+    vote(client)
+    client.post("/reset", data={"csrf_token": token(client.get("/"))})
+    # The same person, typed a little differently (case, spaces), is recognised.
+    _tok, again = begin(client, dict(IDENTITY, last_name=" ETCHEVERRY ", first_name="maite"))
+    assert again.status_code == 403
+    assert "Vous avez déjà voté à ce stand" in text(again)
+    assert stored(app)[:2] == (1, 1)
+
+
+def test_approval_over_the_maximum_is_explained_and_choices_are_kept(client):
+    tok, _ = begin(client)
+    page = client.post(
+        "/ballot/0", data={"csrf_token": tok, "project": ["D01", "D02", "D03", "D04"]}
+    )
+    assert page.status_code == 422
+    assert "3 au maximum" in text(page)
+    html = page.get_data(as_text=True)
+    for pid in ("D01", "D02", "D03", "D04"):
+        assert re.search(rf'value="{pid}"[^>]*checked', html), f"{pid} silently dropped"
+
+
+def test_approval_below_the_minimum_is_explained(client):
+    tok, _ = begin(client)
+    page = client.post("/ballot/0", data={"csrf_token": tok, "action": "next"})
+    assert page.status_code == 422 and "au moins 1 projet" in text(page)
+
+
+def test_knapsack_over_budget_is_explained_and_counter_works_without_javascript(client):
+    tok, _ = begin(client)
+    client.post("/ballot/0", data={"csrf_token": tok, "project": ["D01"]})
+    recount = client.post(
+        "/ballot/1", data={"csrf_token": tok, "project": ["T01"], "action": "update"}
+    )
+    assert recount.status_code == 200
+    words = text(recount)
+    assert "Dépensé : 85 000 €" in words.replace("\u202f", " ").replace("\xa0", " ")
+    assert "Reste : 515 000 €" in words.replace("\u202f", " ").replace("\xa0", " ")
+    assert '<meter id="budget-meter"' in recount.get_data(as_text=True)
+    every = [f"T0{i}" for i in range(1, 8)]
+    over = client.post("/ballot/1", data={"csrf_token": tok, "project": every, "action": "next"})
+    assert over.status_code == 422
+    assert "plus que le budget" in text(over)
+
+
+def test_unknown_project_ids_are_ignored_not_stored(app, client):
+    tok, _ = begin(client)
+    page = client.post("/ballot/0", data={"csrf_token": tok, "project": ["D01", "NOPE"]})
+    assert page.location.endswith("/ballot/1")
+    assert "NOPE" not in client.get("/review").get_data(as_text=True)
+
+
+def test_review_can_go_back_to_a_section_and_return(client):
+    tok, _ = begin(client)
+    client.post("/ballot/0", data={"csrf_token": tok, "project": ["D01"]})
+    client.post("/ballot/1", data={"csrf_token": tok, "project": []})
+    review = client.get("/review")
+    assert "vote blanc" in text(review)
+    back = client.post("/ballot/0", data={"csrf_token": tok, "project": ["D02"]})
+    assert back.location.endswith("/review")
+
+
+def test_blank_section_is_allowed_only_when_the_rule_allows_it(app, client):
+    receipt = vote(client, departement=("D03",), territoires=())
+    assert receipt.status_code == 200
+    body = app.extensions["urne_kiosk"]["store"].db.conn.execute(
+        "SELECT body FROM records WHERE kind = 'ballot'"
+    ).fetchone()[0]
+    assert b'"territoires":[]' in body
+
+
+def test_session_is_cleared_after_the_receipt(app, client):
+    receipt = vote(client)
+    code = re.search(r'id="receipt-code">([^<]+)<', receipt.get_data(as_text=True)).group(1)
+    done = client.post("/reset", data={"csrf_token": token(receipt)})
+    assert done.location.endswith("/")
+    with client.session_transaction() as sess:
+        assert "flow" not in sess and "lang" not in sess
+    assert client.get("/receipt").status_code == 302
+    assert code not in client.get("/").get_data(as_text=True)
+    assert len(app.extensions["urne_kiosk"]["flows"]) == 0
+
+
+def test_idle_flow_expires_on_the_server_and_nothing_typed_remains(app, client):
+    flows = app.extensions["urne_kiosk"]["flows"]
+    now = [1000.0]
+    flows.clock = lambda: now[0]
+    tok, _ = begin(client)
+    client.post("/ballot/0", data={"csrf_token": tok, "project": ["D01"], "action": "update"})
+    now[0] += app.config["IDLE_SECONDS"] + 1
+    page = client.get("/ballot/0", follow_redirects=True)
+    assert "après un moment sans activité" in text(page)
+    assert "Etcheverry" not in page.get_data(as_text=True)
+    assert len(flows) == 0
+    assert client.get("/review").status_code == 302
+
+
+def test_keepalive_keeps_the_flow_and_answers_gone_when_expired(app, client):
+    flows = app.extensions["urne_kiosk"]["flows"]
+    now = [0.0]
+    flows.clock = lambda: now[0]
+    tok, _ = begin(client)
+    for _ in range(3):
+        now[0] += app.config["IDLE_SECONDS"] - 5
+        assert client.post("/keepalive", headers={"X-CSRFToken": tok}).status_code == 204
+    now[0] += app.config["IDLE_SECONDS"] + 1
+    assert client.post("/keepalive", headers={"X-CSRFToken": tok}).status_code == 410
+
+
+def test_idle_reset_from_the_page_script_wipes_the_flow(app, client):
+    tok, _ = begin(client)
+    page = client.post("/reset", data={"csrf_token": tok, "reason": "idle"}, follow_redirects=True)
+    assert "après un moment sans activité" in text(page)
+    assert client.get("/ballot/0").status_code == 302
+
+
+def test_identity_is_never_written_in_clear(app, client, kiosk_home):
+    vote(client, identity=dict(IDENTITY, last_name="Zubiriaguirre", first_name="Xabier"))
+    app.extensions["urne_kiosk"]["store"].db.conn.execute("PRAGMA wal_checkpoint(FULL)")
+    for path in kiosk_home.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes().lower()
+            assert b"zubiriaguirre" not in data and b"xabier" not in data, path
+
+
+def test_flow_pages_need_a_flow(client):
+    for path in ("/check-in", "/ballot/0", "/review", "/receipt"):
+        response = client.get(path)
+        assert response.status_code == 302 and response.location.endswith("/"), path
+
+
+def test_confirm_twice_casts_once(app, client):
+    tok, _ = begin(client)
+    client.post("/ballot/0", data={"csrf_token": tok, "project": ["D01"]})
+    client.post("/ballot/1", data={"csrf_token": tok, "project": ["T02"]})
+    client.post("/confirm", data={"csrf_token": tok})
+    again = client.post("/confirm", data={"csrf_token": tok})
+    assert again.location.endswith("/receipt")
+    assert stored(app)[:2] == (1, 1)
+
+
+def test_closed_stand_offers_no_ballot(app, client):
+    import datetime
+
+    store = app.extensions["urne_kiosk"]["store"]
+    store.close_session(datetime.datetime.now(datetime.UTC), clock="system")
+    welcome = client.get("/")
+    assert "Le stand est fermé" in text(welcome) and "/start" not in welcome.get_data(as_text=True)
+    refused = client.post("/start", data={"csrf_token": token(welcome)}, follow_redirects=True)
+    assert "Le stand est fermé" in text(refused)
+    assert client.get("/check-in").status_code == 302
+
+
+def test_display_switches_persist_in_the_session_without_javascript(client):
+    tok = token(client.get("/"))
+    client.post("/display", data={"csrf_token": tok, "text_size": "large", "next": "/"})
+    client.post("/display", data={"csrf_token": tok, "contrast": "high", "next": "/"})
+    html = client.get("/").get_data(as_text=True)
+    assert 'class="text-large contrast-high' in html
+    assert 'aria-pressed="true"' in html
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil"])
+def test_switches_never_redirect_off_the_kiosk(client, target):
+    tok = token(client.get("/"))
+    response = client.post("/display", data={"csrf_token": tok, "contrast": "high", "next": target})
+    assert response.location == "/"
