@@ -1,9 +1,10 @@
 """Cast latency (p50/p99) against a bare SQLite synchronous=FULL commit of the same size, and memory.
 
 Library level: `python3 bench/cast.py [--casts 1000]` drives KioskStore.cast in this process.
-HTTP level: `python3 bench/cast.py --http` starts `urne kiosk serve` on a loopback port and votes
-through the resident pages (check-in, sections, review, confirm), timing the confirm request,
-then reads the server process's resident memory. Both print one figure per line.
+HTTP level: `python3 bench/cast.py --http` starts `urne kiosk serve` (waitress) on a loopback port
+and votes through the resident pages (check-in, sections, review, confirm), timing the confirm
+request (the cast), then reads the server process's resident memory. Each cast is followed by one
+bare commit, so both see the same disk and load. Both modes print one figure per line.
 """
 
 import argparse
@@ -89,6 +90,32 @@ def library(casts, folder, bare):
     return times, memory
 
 
+def http_run(casts, folder, bare):
+    """Time the confirm request of whole votes against a real `urne kiosk serve` process."""
+    from fixtures_kiosk import HttpVoter, KioskServer, resident
+
+    from sync.election import read_package
+
+    home = make_kiosk(folder, datetime.datetime.now(datetime.UTC))
+    server = KioskServer(home)
+    url = server.url
+    try:
+        election = read_package((home / "election.urne").read_bytes())
+        times, flows = [], []
+        for n in range(casts):
+            start = time.perf_counter()
+            _code, ms = HttpVoter(url).vote(election, resident(n), n)
+            flows.append((time.perf_counter() - start) * 1000)
+            times.append(ms)
+            bare.commit(RECORD_BYTES)
+        memory = rss_mib(server.process.pid)
+    finally:
+        server.stop()
+    print(f"whole vote (9 requests) p50 ms: {percentile(flows, 50):.2f}")
+    print(f"whole vote (9 requests) p99 ms: {percentile(flows, 99):.2f}")
+    return times, memory
+
+
 def report(label, times, bare, size, memory):
     """Print the figures of one run."""
     p50, p99 = percentile(times, 50), percentile(times, 99)
@@ -116,9 +143,7 @@ def main(argv=None):
         folder = Path(tmp)
         bare = Bare(folder)
         if args.http:
-            from cast_http import http_run
-
-            times, memory = http_run(args.casts, folder, make_kiosk, bare)
+            times, memory = http_run(args.casts, folder, bare)
         else:
             times, memory = library(args.casts, folder, bare)
         report("http" if args.http else "library", times, bare.times, RECORD_BYTES, memory)

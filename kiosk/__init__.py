@@ -1,8 +1,8 @@
 """The offline voting station (Flask): resident flow, agent mode, durable signed storage."""
 
 import importlib
-import sqlite3
 import importlib.util
+import sqlite3
 from pathlib import Path
 
 from flask import current_app, jsonify, render_template, request, session
@@ -26,16 +26,15 @@ def init_app(app):
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Strict"
     app.config.setdefault("WTF_CSRF_ENABLED", True)
-    csrf.init_app(app)
-    i18n.init_app(app)
-    security.init_app(app)
-
     ext = app.extensions.setdefault("urne_kiosk", {})
     ext["flows"] = Flows(int(app.config["IDLE_SECONDS"]))
     ext["store"], ext["error"] = _open_store(app, home)
-
-    app.add_url_rule("/healthz", "healthz", healthz)
+    # Registered before CSRF's own hook: a stand that cannot open says so to every request.
     app.before_request(_refuse_when_unavailable)
+    csrf.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    app.add_url_rule("/healthz", "healthz", healthz)
     app.context_processor(_shell_context)
     app.register_error_handler(CSRFError, _csrf_error)
     for code in (400, 403, 404, 405, 413, 500):

@@ -11,15 +11,13 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from werkzeug.datastructures import MultiDict
+from flask_babel import ngettext
 
-from kiosk import agent_forms, clock, current_flows, current_store, forms, usb
+from kiosk import agent_forms, agent_paper, clock, current_flows, current_store, usb
 from kiosk import push as pushing
-from kiosk.agent_texts import export_error, pin_locked_text, refusal, size, sync_text, void_refused
+from kiosk.agent_texts import export_error, pin_locked_text, size, sync_text, void_refused
 from kiosk.errors import (
-    AlreadyVoted,
     ExportError,
-    Ineligible,
     KioskError,
     NothingToExport,
     PinLocked,
@@ -28,9 +26,7 @@ from kiosk.errors import (
     VoidRefused,
     WrongPin,
 )
-from kiosk.i18n import current_lang, money
-from sync import ballot as rules
-from sync.errors import KeyFileError, SelectionError, UrneError
+from sync.errors import KeyFileError, UrneError
 
 bp = Blueprint("agent", __name__, url_prefix="/agent")
 
@@ -93,10 +89,12 @@ def login():
         )
         return _render("agent/login.html", 403, error=error)
     except KeyFileError:
-        error = _("No agent PIN is set on this kiosk. Set one with the command `urne kiosk pin`.")
+        error = _("No agent PIN is set on this kiosk: call the support line.")
         return _render("agent/login.html", 503, error=error)
-    # A resident's unfinished way through ends here: the agent must not see it.
+    # A resident's unfinished way through ends here: the agent must not see it. Its language
+    # goes too, so agent mode opens in the stand's first language (French).
     current_flows().drop(session.pop("flow", None))
+    session.pop("lang", None)
     session.pop(RESULT_KEY, None)
     session[SESSION_KEY] = clock.system_now().timestamp() + _idle()
     return redirect(url_for("agent.home"))
@@ -149,7 +147,14 @@ def check():
             "error",
         )
     else:
-        flash(_("Check passed: %(n)s records verified.", n=report.records), "ok")
+        flash(
+            ngettext(
+                "Check passed: %(num)s record verified.",
+                "Check passed: %(num)s records verified.",
+                report.records,
+            ),
+            "ok",
+        )
     return redirect(url_for("agent.home"))
 
 
@@ -269,82 +274,9 @@ def void():
     return redirect(url_for("agent.home"))
 
 
-# Paper entry -------------------------------------------------------------------------------
+# Paper entry (kiosk/agent_paper.py) -------------------------------------------------------
 
-
-def _section_form(form, section):
-    """The part of the paper form for one section, with the names the resident's form reads."""
-    prefix = f"{section.id}:"
-    return MultiDict(
-        [(k[len(prefix) :], v) for k, v in form.items(multi=True) if k.startswith(prefix)]
-    )
-
-
-@bp.route("/paper", methods=["GET", "POST"])
-def paper():
-    """Key in one paper ballot: check-in identity and choices, under the same rules."""
-    store = current_store()
-    election = store.election
-    context = {
-        "eligibility": election.eligibility,
-        "declaration": election.text(
-            election.eligibility.get("residence_declaration"), current_lang()
-        ),
-        "labels": forms.IDENTITY_LABELS,
-        "hints": forms.IDENTITY_HINTS,
-        "sections": election.sections,
-        "blank_ok": rules.blank_allowed,
-        "stand_open": store.session().open,
-    }
-    if request.method == "GET":
-        return _render("agent/paper.html", values={}, chosen={}, errors={}, problems={}, **context)
-    fields, declared, errors = forms.read_identity(request.form, election.eligibility)
-    selections, problems, chosen = {}, {}, {}
-    for section in election.sections:
-        sub = _section_form(request.form, section)
-        selections[section.id] = forms.read_selection(section, sub)
-        chosen[section.id] = sub
-        found = forms.problems(section, selections[section.id], money)
-        if section.ballot["type"] == "ranked" and forms.ranks_clash(section, sub):
-            found.insert(0, _("Two projects have the same rank. Give each project its own rank."))
-        if found:
-            problems[section.id] = found
-    lang = request.form.get("lang", election.languages[0])
-    if lang not in election.languages:
-        errors["lang"] = _("Choose the language of the paper ballot.")
-    page = {"values": fields, "chosen": chosen, "errors": errors, "problems": problems}
-    if errors or problems:
-        return _render("agent/paper.html", 422, **page, **context)
-    identity = dict(fields, declaration=declared)
-    try:
-        receipt = store.cast(
-            selections,
-            identity=identity,
-            lang=lang,
-            channel="paper",
-            now=clock.now(),
-            clock=clock.source(),
-        )
-    except Ineligible as exc:
-        return _render(
-            "agent/paper.html", 403, refused=refusal(exc, election.eligibility), **page, **context
-        )
-    except AlreadyVoted:
-        refused = _(
-            "This person has already voted at this stand: the paper ballot is not counted. Set it aside."
-        )
-        return _render("agent/paper.html", 409, refused=refused, **page, **context)
-    except StandClosed:
-        refused = _("The stand is not open: open it before keying in paper ballots.")
-        return _render("agent/paper.html", 409, refused=refused, **page, **context)
-    except SelectionError as exc:
-        refused = _("These choices are not valid: %(why)s", why=str(exc))
-        return _render("agent/paper.html", 422, refused=refused, **page, **context)
-    flash(
-        _("Paper ballot recorded (record %(seq)s). You can key in the next one.", seq=receipt.seq),
-        "ok",
-    )
-    return redirect(url_for("agent.paper"))
+bp.add_url_rule("/paper", "paper", agent_paper.paper, methods=["GET", "POST"])
 
 
 # Export and sync ---------------------------------------------------------------------------
@@ -443,5 +375,5 @@ def unpair():
     from kiosk import pairing as pairing_module
 
     count = pairing_module.revoke_all(current_app._get_current_object(), clock.system_now())
-    flash(_("%(n)s tablets unpaired.", n=count), "ok")
+    flash(ngettext("%(num)s tablet unpaired.", "%(num)s tablets unpaired.", count), "ok")
     return redirect(url_for("agent.home"))

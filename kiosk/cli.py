@@ -106,7 +106,7 @@ def status_command():
 
     Example: urne kiosk status
     """
-    from .store import kiosk_status
+    from .status import kiosk_status
 
     _print_status(kiosk_status(kiosk_home(), now=_now()))
 
@@ -118,7 +118,7 @@ def check_command():
 
     Example: urne kiosk check
     """
-    from .store import check_kiosk
+    from .status import check_kiosk
 
     report = check_kiosk(kiosk_home(), now=_now())
     click.echo(
@@ -136,11 +136,27 @@ def export_command(out, whole):
 
     Example: urne kiosk export --out /media/agent/USB
     """
-    from .store import export_kiosk
+    from .status import export_kiosk
 
     path, count, head = export_kiosk(kiosk_home(), out, whole=whole, now=_now())
     click.echo(path)
     click.echo(f"{count} records, head {head}", err=True)
+
+
+@kiosk.command("drives")
+def drives_command():
+    """List the removable drives (and URNE_EXPORT_DIR) an export can go to.
+
+    Example: urne kiosk drives
+    """
+    from .usb import removable_drives
+
+    found = removable_drives(configured=os.environ.get("URNE_EXPORT_DIR"))
+    if not found:
+        click.echo("No removable drive found (plug one in, or set URNE_EXPORT_DIR).")
+    for drive in found:
+        state = "writable" if drive.writable else "NOT writable"
+        click.echo(f"{drive.path}\t{drive.free_bytes // (1024 * 1024)} MiB free\t{state}")
 
 
 @kiosk.command("serve")

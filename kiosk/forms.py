@@ -133,7 +133,9 @@ def problems(section, selection, money):
                     t["max"],
                 )
                 + " "
-                + ngettext("Untick %(num)s project.", "Untick %(num)s projects.", t["chosen"] - t["max"])
+                + ngettext(
+                    "Untick %(num)s project.", "Untick %(num)s projects.", t["chosen"] - t["max"]
+                )
             )
         if t["chosen"] < t["min"]:
             out.append(
@@ -154,10 +156,18 @@ def problems(section, selection, money):
                 )
             )
         if t["spent"] < t["min_spend"] and not (t["chosen"] == 0 and rules.blank_allowed(section)):
-            out.append(_("Please choose projects worth at least %(min)s.", min=money(t["min_spend"])))
+            out.append(
+                _("Please choose projects worth at least %(min)s.", min=money(t["min_spend"]))
+            )
     elif kind == "cumulative":
         if t["used"] > t["points"]:
-            out.append(_("You gave %(used)s points but you have %(points)s.", used=t["used"], points=t["points"]))
+            out.append(
+                _(
+                    "You gave %(used)s points but you have %(points)s.",
+                    used=t["used"],
+                    points=t["points"],
+                )
+            )
         if any(v > t["per"] for v in selection.values()):
             out.append(_("A project can get at most %(per)s points.", per=t["per"]))
     else:

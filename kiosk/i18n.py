@@ -39,7 +39,8 @@ def money(amount, lang=None):
     """An amount in euros written the way the language writes it (cents only when not whole)."""
     lang = lang or current_lang()
     pattern = "#,##0" if int(amount) == amount else "#,##0.00"
-    number = format_decimal(amount, format=pattern, locale=lang)
+    # Occitan is written in France: French grouping (Babel's "oc" data groups with commas).
+    number = format_decimal(amount, format=pattern, locale="fr" if lang == "oc" else lang)
     # A no-break space keeps the number and its sign on one line at 200 % zoom.
     return f"€{number}" if lang == "en" else f"{number}\u00a0€"
 

@@ -39,8 +39,9 @@ DEFAULTS = {
     # Addresses of the device itself when it listens on the Wi-Fi interface only.
     "PAIRING_TRUSTED_ADDRESSES": [],
     "PAIRING_BASE_URL": None,
-    # Paths every browser may reach: pairing itself, assets, the health probe.
-    "PAIRING_OPEN_PREFIXES": ["/pair", "/static/", "/healthz"],
+    # Paths every browser may reach: pairing itself, assets, the health probe. An entry ending
+    # in "/" opens everything under it; any other entry opens that exact path only.
+    "PAIRING_OPEN_PATHS": ["/pair", "/pair/", "/static/", "/healthz"],
 }
 
 bp = Blueprint("pairing", __name__)
@@ -116,14 +117,24 @@ def new_pairing(app, now=None, *, rng=None):
     rng = rng or secrets.SystemRandom()
     now = _now(app, now)
     expires = now + timedelta(seconds=app.config["PAIRING_TOKEN_SECONDS"])
-    pairing_id = "".join(rng.choice("0123456789abcdef") for _ in range(32))
-    code = "".join(rng.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    with closing(_connect(app)) as conn:
+        # Codes stay unique for ever (an old one typed again says "expired"): draw again on the
+        # rare clash rather than fail.
+        for _ in range(5):
+            # 64 bits: unguessable next to the signature, and a short token keeps the QR sparse.
+            pairing_id = "".join(rng.choice("0123456789abcdef") for _ in range(16))
+            code = "".join(rng.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+            try:
+                conn.execute(
+                    "INSERT INTO pairing (id, code, expires) VALUES (?, ?, ?)",
+                    (pairing_id, code, expires.isoformat()),
+                )
+                break
+            except sqlite3.IntegrityError:
+                continue
+        else:
+            raise KioskError("no free pairing code", where="pairing.db", expected="a new code")
     token = _serializer(app, TOKEN_SALT).dumps({"id": pairing_id, "exp": int(expires.timestamp())})
-    with closing(_connect(app)) as conn, conn:
-        conn.execute(
-            "INSERT INTO pairing (id, code, expires) VALUES (?, ?, ?)",
-            (pairing_id, code, expires.isoformat()),
-        )
     return Pairing(token, code, _pair_url(app, token), expires)
 
 
@@ -169,7 +180,11 @@ def check_token(app, token, now=None):
             expected="a signed token",
             got="a forged or damaged one",
         ) from exc
-    if not isinstance(payload, dict) or not isinstance(payload.get("exp"), int):
+    if (
+        not isinstance(payload, dict)
+        or not isinstance(payload.get("exp"), int)
+        or not isinstance(payload.get("id"), str)
+    ):
         raise PairingError(
             "forged",
             "pairing token",
@@ -245,7 +260,9 @@ def check_cookie(app, value, now=None):
         raise PairingError(
             "forged", "pairing cookie", where="cookie", expected="signed here", got="forged"
         ) from exc
-    if _now(app, now).timestamp() >= payload.get("exp", 0):
+    if not isinstance(payload, dict) or not isinstance(payload.get("exp"), int):
+        raise PairingError("forged", "pairing cookie", where="cookie", expected="id and expiry")
+    if _now(app, now).timestamp() >= payload["exp"]:
         raise PairingError(
             "expired",
             "pairing cookie expired",
@@ -258,13 +275,14 @@ def check_cookie(app, value, now=None):
             "SELECT revoked_at FROM pairing WHERE id = ? AND used_at IS NOT NULL",
             (payload.get("id"),),
         ).fetchone()
-    if row is None or row[0] is not None:
+    if row is None:
+        # Signed here but never redeemed (or from a wiped pairing.db): not a paired tablet.
         raise PairingError(
-            "revoked",
-            "pairing revoked",
-            where="cookie",
-            expected="a current pairing",
-            got="revoked",
+            "unpaired", "pairing unknown", where="cookie", expected="a redeemed pairing", got="none"
+        )
+    if row[0] is not None:
+        raise PairingError(
+            "revoked", "pairing revoked", where="cookie", expected="a current pairing", got=row[0]
         )
 
 
@@ -306,7 +324,7 @@ def is_trusted(app, remote_addr):
 def qr_svg(url, title="QR code"):
     """An inline SVG QR code of `url`: classes only, no inline style (the CSP forbids it)."""
     svg = segno.make(url, error="m").svg_inline(
-        scale=4,
+        scale=6,
         border=4,
         title=title,
         dark="#000",
@@ -324,7 +342,10 @@ def guard():
     app = current_app
     if not app.config["PAIRING_REQUIRED"]:
         return None
-    if any(request.path.startswith(p) for p in app.config["PAIRING_OPEN_PREFIXES"]):
+    if any(
+        request.path.startswith(p) if p.endswith("/") else request.path == p
+        for p in app.config["PAIRING_OPEN_PATHS"]
+    ):
         return None
     if is_trusted(app, request.remote_addr):
         return None

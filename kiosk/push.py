@@ -1,6 +1,5 @@
 """The kiosk side of "Sync now": send a bundle to the central as a signed push request."""
 
-import http.client
 import json
 import tempfile
 import urllib.error
@@ -18,6 +17,9 @@ from .errors import ExportError, KioskError, NothingToExport
 TIMEOUT_SECONDS = 20
 # One retry after a dropped connection: harmless, the central imports the same bytes only once.
 RETRIES = 1
+# A connection cut after it was made: the central may have the request (RemoteDisconnected is a
+# ConnectionResetError).
+DROPPED = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
 
 
 class SyncError(KioskError):
@@ -110,13 +112,16 @@ def push_bundle(
         try:
             status, raw = _post_once(url, body, headers, timeout)
             break
-        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
+        except OSError as exc:
+            # urllib wraps errors while sending in URLError, not those while reading the answer.
+            reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+            if not isinstance(reason, DROPPED):
+                raise SyncOffline(
+                    "the central cannot be reached", where=url, got=str(reason)
+                ) from exc
             # The request may have arrived: sending it again is safe (idempotent import).
             if attempt == retries:
-                raise SyncOffline("the connection dropped", where=url, got=str(exc)) from exc
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise SyncOffline("the central cannot be reached", where=url, got=str(reason)) from exc
+                raise SyncOffline("the connection dropped", where=url, got=str(reason)) from exc
     answer = _read_json(raw, status)
     if status != 200 or not answer.get("ok"):
         raise SyncRefused(status, answer)

@@ -6,6 +6,8 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
 from sync import crypto, enroll
 from sync.demo import demo_paths, write_demo
 from sync.election import read_package
@@ -16,6 +18,40 @@ from .errors import NotSetUp
 
 DEMO_DEVICE = "demo-1"
 DEMO_ELECTION_DIR = "demo-election"
+
+
+def load_installation(home):
+    """(election, certificate, revocations or None, device key, election secret) of a kiosk."""
+    home = Path(home)
+    role = home / "role"
+    if not role.exists() or role.read_text().strip() != "kiosk":
+        raise NotSetUp("this folder is not a kiosk: run `urne kiosk init`", where=str(home))
+    try:
+        election = read_package((home / "election.urne").read_bytes())
+    except FileNotFoundError as exc:
+        raise NotSetUp(
+            "the election package is missing", where=str(home / "election.urne")
+        ) from exc
+    cert_path = home / "device.cert"
+    if not cert_path.exists():
+        raise NotSetUp(
+            "no device certificate: run `urne kiosk install-certificate`", where=str(cert_path)
+        )
+    certificate = enroll.read_certificate(cert_path.read_bytes(), election, where=str(cert_path))
+    revocations = None
+    if (home / "revocations.urne").exists():
+        revocations = enroll.read_revocations((home / "revocations.urne").read_bytes(), election)
+        revocations.check(certificate.device, certificate.epoch)
+    device_key = crypto.load_private_key(home / "keys" / "device.key")
+    if crypto.public_bytes(device_key) != bytes(certificate.key):
+        raise NotSetUp(
+            "the certificate is for another key than this device's",
+            where=str(cert_path),
+            expected=crypto.fingerprint(crypto.public_bytes(device_key)),
+            got=crypto.fingerprint(certificate.key),
+        )
+    box = crypto.load_private_key(home / "keys" / "box.key", kind=X25519PrivateKey)
+    return election, certificate, revocations, device_key, certificate.open_secret(box)
 
 
 @dataclass(frozen=True)
@@ -92,7 +128,9 @@ def setup_demo(home, *, now, rng=None):
     home = Path(home)
     created = not (home / "role").exists()
     if created:
-        paths = write_demo(home / DEMO_ELECTION_DIR, now=now, rng=rng)
+        paths = demo_paths(home / DEMO_ELECTION_DIR)
+        if not paths.package.exists():  # else a previous run stopped half-way: reuse its files
+            paths = write_demo(paths.dir, now=now, rng=rng)
         made = init_kiosk(home, paths.package, DEMO_DEVICE, rng=rng)
         election = read_package(paths.package.read_bytes())
         certificate = enroll.certify(

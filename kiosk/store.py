@@ -1,24 +1,39 @@
 """The kiosk's durable storage: signed, chained records in SQLite that survive a power cut.
 
-Open one `KioskStore` per process with `KioskStore.open(home, now=...)` and share it between
-threads (every method takes the store's lock). Opening verifies everything and refuses a stand
-whose database or chain is not intact. All times are timezone-aware datetimes; record times are
-written in the election's time zone. Every refusal is a `kiosk.errors.KioskError` (or a trust-core
-`UrneError` such as `SelectionError`) whose message can be shown to the agent as it is.
+Open one `KioskStore` per process and share it between threads (every method takes the store's
+lock; writes use BEGIN IMMEDIATE, so other processes on the same folder are safe too). All times
+are timezone-aware datetimes (naive ones are refused); record times are written in the election's
+time zone. Refusals are `kiosk.errors.KioskError`s or trust-core `UrneError`s (`SelectionError`,
+`RecordError`, ...) whose message can be shown to the agent as it is; none stores anything.
 
-    store = KioskStore.open(home, now=now)
-    store.open_session(now, clock="agent")
-    store.eligibility(identity, today=now.date())       # raises Ineligible, stores nothing
-    receipt = store.cast(selections, identity=identity, lang="fr", now=now, clock="agent")
-    store.close_session(now, clock="agent")              # -> (ballots this session, head hash)
-    path, count, head = store.export(drive, now=now)
+API (stable; the web pages and `urne kiosk` use only this):
+- `KioskStore.open(home, *, now=None)`: election, certificate, keys, revocations, database;
+  migrations, `PRAGMA integrity_check`, whole-chain re-verification. Raises NotSetUp,
+  StoreCorrupt, ChainBroken, RevokedError, ... saying why. `.chain` holds the ChainReport.
+- `.election`, `.certificate`, `.device`, `.epoch`, `.tz`, `.local(now)`.
+- `.eligibility(identity, *, today)`: raises Ineligible(code, reason); stores nothing.
+  `identity` is {"last_name", "first_name", "birth_date", "postcode"/"commune", "declaration"}.
+- `.tag_for(identity) -> bytes`, `.has_voted(tag) -> bool`.
+- `.cast(selections, *, identity, lang, channel="kiosk", now, clock, rng=None) -> Receipt`:
+  record, chain head and voter tag in ONE transaction, committed before it returns. Raises
+  SelectionError, Ineligible, AlreadyVoted, StandClosed (no session, or outside the window),
+  RecordError (lang, channel, clock), StoreFailed (SQLite refused; nothing kept).
+- `.session() -> Session`, `.open_session(now, clock) -> seq`,
+  `.close_session(now, clock) -> (ballots in the session, hash of the session_close record)`.
+- `.void_last(reason, *, now, window_seconds) -> (seq, hash)`: a `void` record; the voter tag
+  leaves the set so the resident can vote again. Only for a ballot cast since this process
+  opened the store (its exact time is kept in memory only). Raises VoidRefused.
+- `.verify_pin(pin, *, now)`: raises WrongPin(remaining) or PinLocked(until, retry_after).
+- `.status(now) -> Status` (kiosk/status.py), `.check(*, now=None) -> ChainReport`.
+- `.export(dest_dir, *, all=False, now) -> (path, count, head)` (kiosk/exporting.py).
+- `.close()`.
 
 Tables (kiosk/migrations.py): `records` (append-only), `head`, `voter_tags` (WITHOUT ROWID, keyed
 by the tag, so storage order says nothing of voting order), `exports`, `pin_state`, `meta`.
+The identity typed by a resident is never stored: only its keyed tag, and sealed in the record.
 """
 
 import os
-import shutil
 import sqlite3
 import threading
 import zoneinfo
@@ -29,11 +44,9 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlite_utils import Database
 
-from sync import crypto, records, tags
+from sync import records, tags
 from sync.canonical import parse_canonical
-from sync.election import read_package
-from sync.enroll import read_certificate, read_revocations
-from sync.errors import UrneError
+from sync.errors import RecordError, UrneError
 
 from . import eligibility as rules
 from . import pin as agent_pin
@@ -47,7 +60,8 @@ from .errors import (
     VoidRefused,
 )
 from .migrations import migrate
-from .verify import ChainReport, check_database, verify_chain
+from .setup import load_installation
+from .verify import check_database, verify_chain
 
 DB_FILE = "kiosk.db"
 
@@ -71,26 +85,6 @@ class Session:
     opened: str | None = None
     ballots: int = 0
     voids: int = 0
-
-
-@dataclass(frozen=True)
-class Status:
-    """What the agent's status screen shows."""
-
-    ballots_today: int
-    ballots_total: int
-    voids_total: int
-    device: str
-    epoch: int
-    fingerprint: str
-    election: str
-    head: str | None
-    records: int
-    last_export: dict | None
-    free_disk: int
-    clock: str
-    chain: ChainReport
-    session: Session
 
 
 def connect(path):
@@ -128,30 +122,7 @@ class KioskStore:
     def open(cls, home, *, now=None):
         """Load the installation in `home`, migrate, check integrity and re-verify the chain."""
         home = Path(home)
-        role = home / "role"
-        if not role.exists() or role.read_text().strip() != "kiosk":
-            raise NotSetUp("this folder is not a kiosk: run `urne kiosk init`", where=str(home))
-        election = read_package(_read(home / "election.urne", "the election package"))
-        cert_path = home / "device.cert"
-        if not cert_path.exists():
-            raise NotSetUp(
-                "no device certificate: run `urne kiosk install-certificate`", where=str(cert_path)
-            )
-        certificate = read_certificate(cert_path.read_bytes(), election, where=str(cert_path))
-        revocations = None
-        if (home / "revocations.urne").exists():
-            revocations = read_revocations((home / "revocations.urne").read_bytes(), election)
-            revocations.check(certificate.device, certificate.epoch)
-        device_key = crypto.load_private_key(home / "keys" / "device.key")
-        if crypto.public_bytes(device_key) != bytes(certificate.key):
-            raise NotSetUp(
-                "the certificate is for another key than this device's",
-                where=str(cert_path),
-                expected=crypto.fingerprint(crypto.public_bytes(device_key)),
-                got=crypto.fingerprint(certificate.key),
-            )
-        box = crypto.load_private_key(home / "keys" / "box.key", kind=X25519PrivateKey)
-        secret = certificate.open_secret(box)
+        election, certificate, revocations, device_key, secret = load_installation(home)
         try:
             db = connect(home / DB_FILE)
         except sqlite3.DatabaseError as exc:
@@ -243,30 +214,16 @@ class KioskStore:
         """Validate, sign and commit one ballot (record, head, voter tag in ONE transaction)."""
         local = self.local(now)
         self.election.validate_selections(selections)
-        if lang not in self.election.languages:
-            raise SessionError(
-                "unknown language",
-                where="lang",
-                expected="/".join(self.election.languages),
-                got=lang,
-            )
-        if (
-            not self.election.window["opens"]
-            <= local.date().isoformat()
-            <= self.election.window["closes"]
-        ):
-            raise StandClosed(
-                "voting is closed",
-                where="window",
-                expected=(f"{self.election.window['opens']} to {self.election.window['closes']}"),
-                got=local.date().isoformat(),
-            )
+        self._check_fields(lang, channel, local)
         fields = rules.check(self.election, identity, today=local.date())
         tag = tags.voter_tag(self.voter_key, fields)
         ballot_id = (rng.randbytes(16) if rng else os.urandom(16)).hex()
-        sealed = tags.seal_tag(self.election.central_key, tag, self.election.id)
+        ephemeral = X25519PrivateKey.from_private_bytes(rng.randbytes(32)) if rng else None
+        sealed = tags.seal_tag(
+            self.election.central_key, tag, self.election.id, ephemeral=ephemeral
+        )
         with self._write() as conn:
-            if not self._session(conn).open:
+            if not self._is_open(conn):
                 raise StandClosed("no session is open: the agent must open the stand first")
             if conn.execute("SELECT 1 FROM voter_tags WHERE tag = ?", (tag,)).fetchone():
                 raise AlreadyVoted()
@@ -285,6 +242,30 @@ class KioskStore:
             conn.execute("INSERT INTO voter_tags (tag) VALUES (?)", (tag,))
         self._last_cast = (seq, ballot_id, tag, now)
         return Receipt(ballot_id, tags.receipt_code(self.receipt_key, ballot_id), seq, h)
+
+    def _check_fields(self, lang, channel, local):
+        window = self.election.window
+        if lang not in self.election.languages:
+            raise RecordError(
+                "unknown language",
+                where="lang",
+                expected="/".join(self.election.languages),
+                got=repr(lang),
+            )
+        if channel not in records.CHANNELS:
+            raise RecordError(
+                "unknown channel",
+                where="channel",
+                expected="/".join(records.CHANNELS),
+                got=repr(channel),
+            )
+        if not window["opens"] <= local.date().isoformat() <= window["closes"]:
+            raise StandClosed(
+                "voting is closed",
+                where="window",
+                expected=f"{window['opens']} to {window['closes']}",
+                got=local.date().isoformat(),
+            )
 
     def _append(self, conn, kind, local, **fields):
         # Inside a write transaction: build on the current head, sign, insert, move the head.
@@ -327,6 +308,14 @@ class KioskStore:
         return seq, h
 
     # Sessions ---------------------------------------------------------------------------------
+
+    def _is_open(self, conn):
+        # Two index look-ups: cheaper than _session() on the hot path of a cast.
+        opened, closed = conn.execute(
+            "SELECT (SELECT max(seq) FROM records WHERE kind = 'session_open'), "
+            "(SELECT max(seq) FROM records WHERE kind = 'session_close')"
+        ).fetchone()
+        return opened is not None and (closed or 0) < opened
 
     def _session(self, conn):
         opened = conn.execute(
@@ -424,40 +413,11 @@ class KioskStore:
             agent_pin.verify_pin(self.db, self.home, pin, now=now)
 
     def status(self, now):
-        """Counts, identity of the device, last export, free disk, clock, chain and session."""
-        local = self.local(now)
+        """Counts, device, last export, free disk, clock, chain and session (a Status)."""
+        from .status import build_status
+
         with self._lock:
-            q = self.db.conn.execute
-            count = {
-                kind: q("SELECT count(*) FROM records WHERE kind = ?", (kind,)).fetchone()[0]
-                for kind in ("ballot", "void")
-            }
-            today = q(
-                "SELECT count(*) FROM records WHERE kind = 'ballot' AND day = ?",
-                (local.date().isoformat(),),
-            ).fetchone()[0]
-            head = q("SELECT seq, hash FROM head").fetchone()
-            last = q(
-                "SELECT at, path, first, last, count, head FROM exports ORDER BY id DESC LIMIT 1"
-            ).fetchone()
-            session = self._session(self.db.conn)
-        keys = ("at", "path", "first", "last", "count", "head")
-        return Status(
-            today,
-            count["ballot"],
-            count["void"],
-            self.device,
-            self.epoch,
-            self.certificate.fingerprint,
-            self.election.id,
-            head[1] if head else None,
-            head[0] if head else 0,
-            dict(zip(keys, last, strict=True)) if last else None,
-            shutil.disk_usage(self.home).free,
-            local.isoformat(timespec="seconds"),
-            self.chain,
-            session,
-        )
+            return build_status(self, now)
 
     def export(self, dest_dir, *, all=False, now):  # noqa: A002 - the documented keyword
         """Write a bundle (since the last export, or everything) and a database copy to dest_dir."""
@@ -474,51 +434,4 @@ class KioskStore:
         )
 
 
-@contextmanager
-def opened(home, *, now):
-    """A KioskStore open for the duration of a block (for one-shot commands)."""
-    store = KioskStore.open(home, now=now)
-    try:
-        yield store
-    finally:
-        store.close()
-
-
-def check_kiosk(home, *, now):
-    """Open the kiosk (which checks the database and the chain) and return the ChainReport."""
-    with opened(home, now=now) as store:
-        return store.chain
-
-
-def kiosk_status(home, *, now):
-    """The Status of the kiosk in `home`."""
-    with opened(home, now=now) as store:
-        return store.status(now)
-
-
-def export_kiosk(home, dest_dir, *, whole=False, now):
-    """Export the kiosk in `home` to dest_dir (created if missing); (path, count, head)."""
-    Path(dest_dir).mkdir(parents=True, exist_ok=True)
-    with opened(home, now=now) as store:
-        return store.export(dest_dir, all=whole, now=now)
-
-
-def _read(path, what):
-    try:
-        return path.read_bytes()
-    except FileNotFoundError as exc:
-        raise NotSetUp(f"{what} is missing", where=str(path)) from exc
-
-
-__all__ = [
-    "KioskStore",
-    "Receipt",
-    "Session",
-    "Status",
-    "UrneError",
-    "check_kiosk",
-    "connect",
-    "export_kiosk",
-    "kiosk_status",
-    "opened",
-]
+__all__ = ["KioskStore", "Receipt", "Session", "UrneError", "connect"]

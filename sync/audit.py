@@ -5,25 +5,22 @@ processes check chunks of raw lines (bytes, signature, fields, links, selections
 only hashes, so memory stays flat whatever the number of ballots.
 """
 
+import hashlib
 import multiprocessing
 import os
 from collections import deque
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .bundle import RECORDS, check_tail, read_unverified_bundle, verify_header
+from .bundle import RECORDS, check_tail, read_unverified_bundle, split_block, verify_header
+from .chain import NO_ID, TYPE_CODES, ChainState
 from .election import read_package
 from .errors import UrneError
-from .records import RecordChecker, check_link, decode_line, genesis, record_hash
+from .records import RecordChecker, check_link, decode_line, genesis
 
-CHUNK_LINES = 400
-TYPE_CODES = {
-    "ballot": ord("b"),
-    "void": ord("v"),
-    "session_open": ord("o"),
-    "session_close": ord("c"),
-}
-BUNDLE_SUFFIXES = (".zip",)
+CHUNK_BYTES = 256 * 1024  # about 370 ballots: a task big enough to hide the pickling
+RECORD_PREFIX = b"urne/1/record\x00"  # record hash = SHA-256(prefix || body), see records.py
+BUNDLE_SUFFIXES = (".urne", ".zip")
 
 
 @dataclass
@@ -41,35 +38,13 @@ class BundleResult:
 
 
 @dataclass
-class ChainReport:
-    """One device epoch's chain, merged over every bundle that verified."""
-
-    device: str
-    epoch: int
-    records: int = 0
-    ballots: int = 0
-    voids: int = 0
-    sessions: int = 0
-    last: int = 0
-    head: str | None = None
-    ranges: list = field(default_factory=list)
-    gaps: list = field(default_factory=list)
-    forks: list = field(default_factory=list)
-    errors: list = field(default_factory=list)
-
-    @property
-    def ok(self):
-        """True when the chain has no gap, no fork and no broken link."""
-        return not (self.gaps or self.forks or self.errors)
-
-
-@dataclass
 class AuditReport:
     """The verifier's findings; `ok` only when every bundle and every chain verified."""
 
     election: str
     bundles: list = field(default_factory=list)
     chains: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
 
     @property
     def ok(self):
@@ -87,6 +62,7 @@ class AuditReport:
             "ok": self.ok,
             "bundles": [asdict(b) for b in self.bundles],
             "chains": [dict(asdict(c), ok=c.ok) for c in self.chains],
+            "skipped": [str(p) for p in self.skipped],
         }
 
 
@@ -104,131 +80,87 @@ def _init_worker(package):
 
 def _check_chunk(task):
     """Check a chunk of lines; return hashes and types, or the first error (class, message)."""
-    key, device, epoch, lines = task
+    key, device, epoch, first, block = task
     checker = _CHECKERS.get((key, device, epoch))
     if checker is None:
         checker = RecordChecker(key=key, election=_ELECTION, device=device, epoch=epoch)
         _CHECKERS[(key, device, epoch)] = checker
-    hashes, types = bytearray(), bytearray()
+    hashes, types, ids, closes = bytearray(), bytearray(), bytearray(), []
     first_seq = first_prev = None
     seq = prev = None
+    try:
+        lines = split_block(first, block)
+    except UrneError as exc:
+        return None, (first, type(exc).__name__, str(exc))
     for number, line in lines:
         where = f"{RECORDS}:{number}"
         try:
             body_bytes, signature = decode_line(line, where=where)
-            body = checker.check(body_bytes, signature, where=where, selections=False)
+            this, this_prev, kind, body, ballot = checker.check_light(
+                body_bytes, signature, where=where
+            )
             if seq is None:
-                first_seq, first_prev = body["seq"], body["prev"]
+                first_seq, first_prev = this, this_prev
             else:
-                check_link(body, expected_seq=seq + 1, expected_prev=prev, where=where)
-            checker.check_selections(body, where=where)
+                link = {"seq": this, "prev": this_prev}
+                check_link(link, expected_seq=seq + 1, expected_prev=prev, where=where)
+            if body is not None:  # parsed the full way: the selections are checked here
+                checker.check_selections(body, where=where)
         except UrneError as exc:
             return None, (number, type(exc).__name__, str(exc))
-        seq, prev = body["seq"], record_hash(body_bytes)
-        hashes += bytes.fromhex(prev)
-        types.append(TYPE_CODES[body["type"]])
-    return (first_seq, first_prev, seq, prev, bytes(hashes), bytes(types)), None
+        digest = hashlib.sha256(RECORD_PREFIX + body_bytes).digest()
+        seq, prev = this, digest.hex()
+        hashes += digest
+        types.append(TYPE_CODES[kind])
+        ids += bytes.fromhex(ballot) if ballot else NO_ID
+        if kind == "session_close":
+            closes.append((seq, (body["ballots"], body["voids"], body["total"])))
+    part = (bytes(hashes), bytes(types), bytes(ids), closes)
+    return (first_seq, first_prev, seq, prev, part), None
 
 
 # Main side --------------------------------------------------------------------------------
 
 
-class _Chain:
-    """Compact per-chain state: 32 bytes of hash and one type byte per seq."""
+def scan(paths):
+    """(bundle files, skipped files) named by `paths`: files as given, folders searched.
 
-    def __init__(self, device, epoch):
-        self.report = ChainReport(device, epoch)
-        self.hashes = bytearray()
-        self.types = bytearray()
-        self.links = []  # (seq, prev, path): each bundle's first record, to link across bundles
-
-    def merge(self, first, hashes, types, prev, path):
-        end = first - 1 + len(types)
-        if len(self.types) < end:
-            grow = end - len(self.types)
-            self.hashes += bytes(32 * grow)
-            self.types += bytes(grow)
-        for i in range(len(types)):
-            seq = first + i
-            have = self.types[seq - 1]
-            h = hashes[32 * i : 32 * i + 32]
-            if not have:
-                self.hashes[32 * (seq - 1) : 32 * seq] = h
-                self.types[seq - 1] = types[i]
-            elif self.hashes[32 * (seq - 1) : 32 * seq] != h:
-                self.report.forks.append({"seq": seq, "bundle": path})
-        self.links.append((first, prev, path))
-        self.report.ranges.append([first, end])
-
-    def finish(self, election_id):
-        r = self.report
-        for seq, prev, path in self.links:
-            if seq == 1:
-                want = genesis(election_id, r.device, r.epoch)
-            elif self.types[seq - 2]:
-                want = self.hashes[32 * (seq - 2) : 32 * (seq - 1)].hex()
-            else:
-                continue  # reported as a gap below
-            if prev != want:
-                r.errors.append(f"{path}: record {seq} does not link to record {seq - 1}")
-        r.last = len(self.types)
-        r.records = r.last - self.types.count(0)
-        r.ballots = self.types.count(TYPE_CODES["ballot"])
-        r.voids = self.types.count(TYPE_CODES["void"])
-        r.sessions = self.types.count(TYPE_CODES["session_open"])
-        r.head = self.hashes[-32:].hex() if r.last else None
-        pos = self.types.find(0)
-        while pos != -1:
-            end = pos
-            while end + 1 < len(self.types) and not self.types[end + 1]:
-                end += 1
-            r.gaps.append([pos + 1, end + 1])
-            pos = self.types.find(0, end + 1)
-        r.ranges = _merge_ranges(r.ranges)
-        return r
-
-
-def _merge_ranges(ranges):
-    out = []
-    for a, b in sorted(ranges):
-        if out and a <= out[-1][1] + 1:
-            out[-1][1] = max(out[-1][1], b)
-        else:
-            out.append([a, b])
-    return out
+    In folders, *.zip and *.urne files are bundles, except .urne files that are JSON documents
+    (an election package, a revocation list), which are listed as skipped, never silently.
+    """
+    bundles, skipped = [], []
+    for p in map(Path, paths):
+        if not p.is_dir():
+            bundles.append(p)
+            continue
+        for q in sorted(p.rglob("*")):
+            if not q.is_file() or q.suffix not in BUNDLE_SUFFIXES:
+                continue
+            with open(q, "rb") as f:
+                first = f.read(1)
+            (skipped if q.suffix == ".urne" and first == b"{" else bundles).append(q)
+    return bundles, skipped
 
 
 def bundle_paths(paths):
-    """Bundle files named by `paths`: files as given, folders searched for *.zip, sorted."""
-    out = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            out += sorted(q for q in p.rglob("*") if q.is_file() and q.suffix in BUNDLE_SUFFIXES)
-        else:
-            out.append(p)
-    return out
+    """The bundle files named by `paths` (see scan)."""
+    return scan(paths)[0]
 
 
 def _chunks(ub, key, device, epoch):
-    batch = []
-    for item in ub.lines():
-        batch.append(item)
-        if len(batch) >= CHUNK_LINES:
-            yield (key, device, epoch, batch)
-            batch = []
-    if batch:
-        yield (key, device, epoch, batch)
+    for first, block in ub.blocks(CHUNK_BYTES):
+        yield (key, device, epoch, first, block)
 
 
 def _run(tasks, pool, window):
     """Results of _check_chunk over tasks in order, with at most `window` chunks in flight."""
     if pool is None:
         for task in tasks:
-            yield _check_chunk(task), len(task[3])
+            yield _check_chunk(task), task[4].count(b"\n")
         return
     pending = deque()
     for task in tasks:
-        pending.append((pool.apply_async(_check_chunk, (task,)), len(task[3])))
+        pending.append((pool.apply_async(_check_chunk, (task,)), task[4].count(b"\n")))
         if len(pending) >= window:
             result, n = pending.popleft()
             yield result.get(), n
@@ -241,7 +173,8 @@ def _verify_records(ub, cert, election, pool, window, progress):
     m = ub.manifest
     expected_seq = m["first"]
     expected_prev = genesis(election.id, cert.device, cert.epoch) if m["first"] == 1 else None
-    hashes, types, head, first_prev = bytearray(), bytearray(), None, None
+    hashes, types, ids, closes = bytearray(), bytearray(), bytearray(), []
+    head = first_prev = None
     tasks = _chunks(ub, cert.key, cert.device, cert.epoch)
     for (ok, err), n in _run(tasks, pool, window):
         if progress:
@@ -249,7 +182,7 @@ def _verify_records(ub, cert, election, pool, window, progress):
         if err:
             number, cls, message = err
             raise _Failure(cls, message)
-        seq, prev, last, last_hash, h, t = ok
+        seq, prev, last, last_hash, part = ok
         where = f"{RECORDS}: chunk starting at seq {seq}"
         check_link(
             {"seq": seq, "prev": prev},
@@ -259,11 +192,13 @@ def _verify_records(ub, cert, election, pool, window, progress):
         )
         if first_prev is None:
             first_prev = prev
-        hashes += h
-        types += t
+        hashes += part[0]
+        types += part[1]
+        ids += part[2]
+        closes += part[3]
         expected_seq, expected_prev, head = last + 1, last_hash, last_hash
     check_tail(m, len(types), expected_seq - 1, head)
-    return hashes, types, first_prev
+    return (hashes, types, ids, closes), first_prev
 
 
 class _Failure(Exception):
@@ -286,7 +221,8 @@ def audit(election, paths, *, revocations=None, workers=None, progress=None):
     else:
         _init_worker(election.bytes)
     try:
-        for path in bundle_paths(paths):
+        found, report.skipped = scan(paths)
+        for path in found:
             result = BundleResult(str(path), ok=False)
             report.bundles.append(result)
             try:
@@ -299,9 +235,7 @@ def audit(election, paths, *, revocations=None, workers=None, progress=None):
                     m["first"],
                     m["last"],
                 )
-                hashes, types, first_prev = _verify_records(
-                    ub, cert, election, pool, 4 * workers, progress
-                )
+                part, first_prev = _verify_records(ub, cert, election, pool, 4 * workers, progress)
             except UrneError as exc:
                 result.error, result.error_class = str(exc), type(exc).__name__
                 continue
@@ -309,8 +243,10 @@ def audit(election, paths, *, revocations=None, workers=None, progress=None):
                 result.error, result.error_class = str(exc), exc.cls
                 continue
             result.ok = True
-            chain = chains.setdefault((cert.device, cert.epoch), _Chain(cert.device, cert.epoch))
-            chain.merge(m["first"], hashes, types, first_prev, str(path))
+            chain = chains.setdefault(
+                (cert.device, cert.epoch), ChainState(cert.device, cert.epoch)
+            )
+            chain.merge(m["first"], part, first_prev, str(path))
     finally:
         if pool is not None:
             pool.close()

@@ -27,10 +27,11 @@ MANIFEST, CERTIFICATE, RECORDS = "manifest.json", "certificate.json", "records.j
 ORDER = (CERTIFICATE, RECORDS, MANIFEST)
 LIMITS = {MANIFEST: 64 * 1024, CERTIFICATE: 64 * 1024, RECORDS: 768 << 20}
 MAX_LINE = MAX_RECORD_BYTES + 200
-# Bundle files are named <device>_e<epoch>_<first>-<last>.zip; other names are allowed, but a
-# name in this form must agree with the manifest.
+# Bundle files are named <device>-e<epoch>-<first>-<last>.urne (or .zip); other names are
+# allowed, but a name in this form must agree with the manifest.
 NAME = re.compile(
-    r"(?P<device>[a-z0-9][a-z0-9-]{0,31})_e(?P<epoch>[0-9]+)_(?P<first>[0-9]+)-(?P<last>[0-9]+)\.zip\Z"
+    r"(?P<device>[a-z0-9][a-z0-9-]{0,31})-e(?P<epoch>[0-9]+)-(?P<first>[0-9]+)-(?P<last>[0-9]+)"
+    r"\.(?:urne|zip)\Z"
 )
 MANIFEST_FIELDS = (
     "type", "election", "device", "epoch", "first", "last", "count", "head", "members",
@@ -39,8 +40,8 @@ MANIFEST_FIELDS = (
 
 
 def bundle_name(device, epoch, first, last):
-    """The file name of a bundle: <device>_e<epoch>_<first>-<last>.zip (seqs zero-padded to 6)."""
-    return f"{device}_e{epoch}_{first:06d}-{last:06d}.zip"
+    """The file name of a bundle: <device>-e<epoch>-<first>-<last>.urne, seqs padded to 7 digits."""
+    return f"{device}-e{epoch}-{first:07d}-{last:07d}.urne"
 
 
 def check_name(path, manifest):
@@ -153,37 +154,48 @@ class UnverifiedBundle:
     records_member: bundlezip.Member
     records_sha256: str
 
-    def lines(self):
-        """Yield (line number, line without newline) from records.jsonl, streamed."""
+    def blocks(self, size=256 * 1024):
+        """Yield (number of its first line, bytes of whole lines) from records.jsonl, streamed."""
         sha = hashlib.sha256()
         rest, number = b"", 0
         with open(self.path, "rb") as f:
-            for chunk in bundlezip.stream_member(f, self.records_member):
+            for chunk in bundlezip.stream_member(f, self.records_member, chunk=size):
                 sha.update(chunk)
-                parts = (rest + chunk).split(b"\n")
-                rest = parts.pop()
+                data = rest + chunk
+                cut = data.rfind(b"\n") + 1
+                rest = data[cut:]
                 if len(rest) > MAX_LINE:
-                    raise BundleError(
-                        "line too long",
-                        where=f"{RECORDS}:{number + 1}",
-                        expected=f"<= {MAX_LINE} bytes",
-                        got=len(rest),
-                    )
-                for line in parts:
-                    number += 1
-                    if len(line) > MAX_LINE:
-                        raise BundleError(
-                            "line too long",
-                            where=f"{RECORDS}:{number}",
-                            expected=f"<= {MAX_LINE} bytes",
-                            got=len(line),
-                        )
-                    yield number, line
+                    line = number + data.count(b"\n", 0, cut) + 1
+                    raise _too_long(line, len(rest))
+                if cut:
+                    yield number + 1, data[:cut]
+                    number += data.count(b"\n", 0, cut)
         if rest:
             raise BundleError("last line has no newline", where=f"{RECORDS}:{number + 1}")
         # The file is read twice; refuse it if it changed in between.
         if sha.hexdigest() != self.records_sha256:
             raise BundleError("bundle changed while it was being verified", where=str(self.path))
+
+    def lines(self):
+        """Yield (line number, line without newline) from records.jsonl, streamed."""
+        for first, block in self.blocks():
+            yield from split_block(first, block)
+
+
+def _too_long(number, length):
+    return BundleError(
+        "line too long", where=f"{RECORDS}:{number}", expected=f"<= {MAX_LINE} bytes", got=length
+    )
+
+
+def split_block(first, block):
+    """(line number, line) pairs of a block of whole lines; refuse lines over MAX_LINE."""
+    lines = block.split(b"\n")
+    lines.pop()
+    for i, line in enumerate(lines):
+        if len(line) > MAX_LINE:
+            raise _too_long(first + i, len(line))
+    return zip(range(first, first + len(lines)), lines, strict=True)
 
 
 def _check_manifest(body, where):

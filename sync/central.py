@@ -15,59 +15,13 @@ from datetime import UTC
 from pathlib import Path
 
 from .bundle import verify_bundle
+from .central_schema import MIGRATIONS
 from .crypto import fingerprint, sha256_hex
 from .errors import BundleError, ConflictError, UrneError
 
 DB_NAME = "central.db"
 BUNDLES = "bundles"
 BUSY_SECONDS = 120
-
-# Numbered migrations; PRAGMA user_version holds the last one applied. They only ever add.
-MIGRATIONS = (
-    """
-    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-    CREATE TABLE devices (
-        device TEXT NOT NULL, epoch INTEGER NOT NULL,
-        certificate BLOB NOT NULL, fingerprint TEXT NOT NULL,
-        state TEXT NOT NULL CHECK (state IN ('complete', 'gap', 'fork')),
-        records INTEGER NOT NULL DEFAULT 0, max_seq INTEGER NOT NULL DEFAULT 0,
-        ballots INTEGER NOT NULL DEFAULT 0,
-        first_sync TEXT NOT NULL, last_sync TEXT NOT NULL, fork_detail TEXT,
-        PRIMARY KEY (device, epoch)
-    ) WITHOUT ROWID;
-    CREATE TABLE records (
-        device TEXT NOT NULL, epoch INTEGER NOT NULL, seq INTEGER NOT NULL,
-        hash TEXT NOT NULL, prev TEXT NOT NULL,
-        kind TEXT NOT NULL CHECK (kind IN ('ballot', 'session_open', 'session_close', 'void')),
-        ballot TEXT, channel TEXT, time TEXT NOT NULL,
-        body BLOB NOT NULL, signature BLOB NOT NULL,
-        PRIMARY KEY (device, epoch, seq)
-    ) WITHOUT ROWID;
-    CREATE INDEX records_ballot ON records (ballot) WHERE ballot IS NOT NULL;
-    CREATE INDEX records_kind ON records (kind);
-    CREATE TABLE bundles (
-        hash TEXT PRIMARY KEY, device TEXT NOT NULL, epoch INTEGER NOT NULL,
-        first INTEGER NOT NULL, last INTEGER NOT NULL, head TEXT NOT NULL,
-        count INTEGER NOT NULL, size INTEGER NOT NULL, imported_at TEXT NOT NULL
-    ) WITHOUT ROWID;
-    CREATE TABLE imports (
-        id INTEGER PRIMARY KEY, at TEXT NOT NULL, source TEXT NOT NULL, bundle TEXT NOT NULL,
-        device TEXT, epoch INTEGER, outcome TEXT NOT NULL,
-        added INTEGER NOT NULL DEFAULT 0, present INTEGER NOT NULL DEFAULT 0, detail TEXT
-    );
-    -- Voter-identifying tables, emptied by `urne sync purge`.
-    CREATE TABLE tags (ballot TEXT PRIMARY KEY, tag BLOB NOT NULL) WITHOUT ROWID;
-    CREATE TABLE online (id TEXT PRIMARY KEY, tag BLOB NOT NULL, time TEXT NOT NULL) WITHOUT ROWID;
-    -- Receipt codes are not identifying: kept so the lookup page works after purge.
-    CREATE TABLE receipts (ballot TEXT PRIMARY KEY, code TEXT NOT NULL) WITHOUT ROWID;
-    CREATE INDEX receipts_code ON receipts (code);
-    CREATE TABLE documents (kind TEXT PRIMARY KEY, data BLOB NOT NULL, at TEXT NOT NULL)
-        WITHOUT ROWID;
-    CREATE TABLE adjudications (
-        grp TEXT PRIMARY KEY, data BLOB NOT NULL, at TEXT NOT NULL
-    ) WITHOUT ROWID;
-    """,
-)
 
 
 @dataclass(frozen=True)
@@ -121,6 +75,8 @@ class CentralStore:
         self.conn.execute("COMMIT")
 
     def _migrate(self):
+        if self.conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS):
+            return  # the common case: no write lock taken just to open the store
         with self.write() as c:
             version = c.execute("PRAGMA user_version").fetchone()[0]
             if version > len(MIGRATIONS):
@@ -168,15 +124,26 @@ class CentralStore:
         return [dict(zip(names, row, strict=True)) for row in cur]
 
     def bundle_paths(self):
-        """Stored bundle files of every imported bundle, by hash order."""
-        rows = self.conn.execute("SELECT hash FROM bundles ORDER BY hash")
-        return [self.bundle_dir / f"{h}.urne" for (h,) in rows]
+        """((device, epoch), stored file) of every imported bundle, by hash order."""
+        rows = self.conn.execute("SELECT hash, device, epoch FROM bundles ORDER BY hash")
+        return [((d, e), self.bundle_dir / f"{h}.urne") for h, d, e in rows]
 
-    def records(self):
-        """(device, epoch, seq, body bytes) of every accepted record, in key order."""
-        return self.conn.execute(
+    def records(self, exclude=frozenset()):
+        """(device, epoch, seq, body bytes) of accepted records in key order, minus `exclude`d
+        (device, epoch) chains (revoked devices)."""
+        rows = self.conn.execute(
             "SELECT device, epoch, seq, body FROM records ORDER BY device, epoch, seq"
         )
+        if not exclude:
+            return rows
+        return (r for r in rows if (r[0], r[1]) not in exclude)
+
+    def certificate(self, device, epoch):
+        """The stored certificate bytes of a device epoch (from its first import), or None."""
+        row = self.conn.execute(
+            "SELECT certificate FROM devices WHERE device = ? AND epoch = ?", (device, epoch)
+        ).fetchone()
+        return bytes(row[0]) if row else None
 
     # Import ----------------------------------------------------------------------------------
 
@@ -207,9 +174,12 @@ class CentralStore:
             os.fsync(f.fileno())
         return Path(tmp)
 
-    def apply(self, bundle, *, size, source, at):
-        """Write one verified bundle in one transaction; raise ConflictError on a fork."""
-        rows = [_row(bundle, r) for r in bundle.records]
+    def apply(self, bundle, *, size, source, at, rows=None):
+        """Write one verified bundle in one transaction; raise ConflictError on a fork.
+
+        `rows`: the bundle's records already as table rows (see compact_rows), if at hand.
+        """
+        rows = rows if rows is not None else compact_rows(bundle)
         try:
             with self.write() as c:
                 if c.execute("SELECT 1 FROM bundles WHERE hash = ?", (bundle.hash,)).fetchone():
@@ -394,12 +364,19 @@ def _read_source(source):
         raise BundleError(f"cannot read bundle ({exc.strerror})", where=str(path)) from exc
 
 
-def import_bundle(store, election, source, *, revocations=None, now, name=None, verified=None):
+def compact_rows(bundle):
+    """The records of a verified bundle as rows of the records table (cheap to pickle)."""
+    return [_row(bundle, r) for r in bundle.records]
+
+
+def import_bundle(
+    store, election, source, *, revocations=None, now, name=None, verified=None, rows=None
+):
     """Verify a bundle (path or bytes) completely, then write it in one transaction.
 
     Returns an ImportResult; raises the verification error, or ConflictError on a fork (the
     device is then flagged and nothing else changes). `verified` lets a caller that already
-    verified the same bytes in a worker process skip doing it twice.
+    verified the same bytes in a worker process skip doing it twice (with its `rows`).
     """
     if store.meta("purged"):
         raise ConflictError("the central was purged; no more imports", where=str(store.home))
@@ -415,7 +392,7 @@ def import_bundle(store, election, source, *, revocations=None, now, name=None, 
         bundle = verified or verify_bundle(tmp, election, revocations)
         if verified is not None and verified.hash != sha256_hex(data):
             raise BundleError("verified bundle does not match the bytes", where=label)
-        result = store.apply(bundle, size=len(data), source=name or label, at=at)
+        result = store.apply(bundle, size=len(data), source=name or label, at=at, rows=rows)
         final = store.bundle_dir / f"{bundle.hash}.urne"
         if not final.exists():
             os.replace(tmp, final)

@@ -13,7 +13,7 @@ from . import crypto
 from .central import CentralStore
 from .election import read_package
 from .enroll import read_revocations
-from .errors import ElectionError, KeyFileError, UrneError
+from .errors import ConflictError, ElectionError, KeyFileError, UrneError
 from .groups import CENTRAL_KEY, SIGNING_KEY
 
 PASSWORD_FILE = "organiser.password"  # noqa: S105 - a file name
@@ -98,6 +98,15 @@ class Central:
     election: object
     revocations: object
 
+    @property
+    def revoked(self):
+        """(device, epoch) pairs on the installed revocation list: their records do not count."""
+        return frozenset(self.revocations.revoked) if self.revocations else frozenset()
+
+    def records(self):
+        """The accepted records of devices not revoked (see CentralStore.records)."""
+        return self.store.records(self.revoked)
+
     def close(self):
         """Close the database."""
         self.store.close()
@@ -129,7 +138,17 @@ def install_revocations(home, data):
     """Install a newer revocation list (verified against the election)."""
     home = Path(home)
     election = read_package((home / "election.urne").read_bytes())
-    read_revocations(data, election)
+    new = read_revocations(data, election)
+    current = home / "revocations.urne"
+    if current.exists():
+        old = read_revocations(current.read_bytes(), election)
+        if new.serial <= old.serial and current.read_bytes() != data:
+            raise ConflictError(
+                "an older revocation list",
+                where="serial",
+                expected=f"> {old.serial}",
+                got=new.serial,
+            )
     tmp = home / ".revocations.urne.tmp"
     tmp.write_bytes(data)
     shutil.move(tmp, home / "revocations.urne")

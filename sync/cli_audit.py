@@ -25,9 +25,10 @@ def _short(h):
     return f"{h[:16]}…" if h else "-"
 
 
-def _print_report(report):
+def _print_report(report, election):
     ok_bundles = sum(b.ok for b in report.bundles)
     click.echo(f"Election {report.election}")
+    click.echo(f"Authority key {election.fingerprint} (check it against the published one)")
     click.echo(f"Bundles: {len(report.bundles)} checked, {ok_bundles} verified")
     for b in report.bundles:
         if b.ok:
@@ -50,6 +51,8 @@ def _print_report(report):
             click.echo(f"        fork: record {fork['seq']} differs in {fork['bundle']}")
         for error in c.errors:
             click.echo(f"        {error}")
+    for path in report.skipped:
+        click.echo(f"Skipped (not a bundle): {path}")
     if not report.bundles:
         click.echo("No bundle found.")
     click.echo("RESULT: everything verifies" if report.ok else "RESULT: NOT VERIFIED")
@@ -106,5 +109,5 @@ def verify(election_path, revocations_path, as_json, workers, paths):
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
-        _print_report(report)
+        _print_report(report, election)
     sys.exit(0 if report.ok else 1)

@@ -178,10 +178,17 @@ def groups_command():
 
     with _open() as central:
         store, election, home = central.store, central.election, central.home
-        body = refresh_groups(store, election, central_key(home), signing_key(home), now=_now())
+        body = refresh_groups(
+            store,
+            election,
+            central_key(home),
+            signing_key(home),
+            now=_now(),
+            exclude=central.revoked,
+        )
         _, _, res = resolve_all(
             election,
-            store.records(),
+            central.records(),
             groups=body,
             adjudications=adjudication_bodies(store, election),
         )
@@ -233,6 +240,20 @@ def publish_command(out, public):
     with _open() as central:
         (publish_public if public else publish)(central, out, now=_now())
     click.echo(f"Published {'public part' if public else 'audit folder'} to {out}")
+
+
+@sync.command("install-revocations")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@domain_errors
+def install_revocations_command(file):
+    """Install the authority's signed revocation list: revoked devices stop counting.
+
+    Example: URNE_HOME=/srv/central urne sync install-revocations revocations.urne
+    """
+    from .central_home import install_revocations
+
+    install_revocations(central_home(), file.read_bytes())
+    click.echo(f"Revocation list installed from {file}")
 
 
 @sync.command("purge")

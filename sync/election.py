@@ -30,6 +30,7 @@ FORMAT = "urne/1"
 PACKAGE_FIELDS = ("format", "authority_key", "central_key", "secret_sealed")
 MAX_PACKAGE_BYTES = 8 << 20
 SECRET_BYTES = 32
+SEALED_SECRET_BYTES = 32 + SECRET_BYTES + 16  # ephemeral public key, ciphertext, tag
 
 
 def load_source(path):
@@ -113,20 +114,22 @@ def read_package(data, *, authority_key=None):
             got=crypto.fingerprint(key),
         )
     signature = crypto.from_hex(doc["signature"], size=64, where="package.signature")
-    crypto.verify(
-        key, "urne/1/election", canonical_bytes(body), signature, where="package.signature"
-    )
+    body_bytes = canonical_bytes(body)
+    crypto.verify(key, "urne/1/election", body_bytes, signature, where="package.signature")
     crypto.from_hex(
         body.get("central_key"), size=32, where="package.election.central_key", error=ElectionError
     )
     crypto.from_hex(
-        body.get("secret_sealed"), where="package.election.secret_sealed", error=ElectionError
+        body.get("secret_sealed"),
+        size=SEALED_SECRET_BYTES,
+        where="package.election.secret_sealed",
+        error=ElectionError,
     )
     source = {k: v for k, v in body.items() if k not in PACKAGE_FIELDS}
     # A signed body must already be in normal form: no defaults to fill, nothing to rewrite.
     if validate_source(source) != source:
         raise ElectionError("package body is not normalised", where="package.election")
-    return Election(body, bytes(data))
+    return Election(body, bytes(data), body_bytes=body_bytes)
 
 
 def open_secret(election, central_private_key):
@@ -198,10 +201,10 @@ class Section:
 class Election:
     """A verified election package (build it with read_package)."""
 
-    def __init__(self, body, data):
+    def __init__(self, body, data, *, body_bytes=None):
         self.body = body
         self.bytes = data
-        self.id = election_id(body)
+        self.id = crypto.digest("urne/1/election", body_bytes or canonical_bytes(body))
         self.slug = body["slug"]
         self.authority_key = bytes.fromhex(body["authority_key"])
         self.central_key = bytes.fromhex(body["central_key"])

@@ -30,13 +30,14 @@ _CATEGORY_RE = re.compile(CATEGORY_PATTERN + r"\Z")
 _SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,62}\Z")
 _POSTCODE_RE = re.compile(r"[0-9]{5}\Z")
 _PREFIX_RE = re.compile(r"[0-9]{2,4}\Z")
+_HIDDEN = ("Cc", "Cf", "Zl", "Zp")  # control, format (bidi overrides), line/paragraph breaks
 
 # Shown when the source says `residence_declaration = true` without its own wording.
 DEFAULT_DECLARATION = {
     "fr": "J'habite, je travaille ou j'étudie sur ce territoire.",
     "en": "I live, work or study in this area.",
     "es": "Vivo, trabajo o estudio en este territorio.",
-    "eu": "Lurralde honetan bizi, lan edo ikasten dut.",
+    "eu": "Lurralde honetan bizi naiz, lan egiten dut edo ikasten dut.",
     "oc": "Demòri, trabalhi o estudii sus aqueste territòri.",
 }
 
@@ -100,11 +101,14 @@ def _str(value, where, max_len=200, pattern=None, expected=None, multiline=False
         fail(where, "empty string", "non-empty text", value)
     if len(value) > max_len:
         fail(where, "text too long", f"<= {max_len} characters", len(value))
-    allowed = "\n" if multiline else ""
-    # Control characters could hide text on a kiosk screen or in a terminal.
-    for ch in value:
-        if unicodedata.category(ch) in ("Cc", "Cf") and ch not in allowed:
-            fail(where, "control character in text", "printable text", f"U+{ord(ch):04X}")
+    # Control and format characters could hide or reorder text on a kiosk screen or a terminal.
+    lines = value.split("\n") if multiline else [value]
+    if not all(line.isprintable() for line in lines):  # fast path; isprintable also refuses NBSP
+        for ch in value:
+            if unicodedata.category(ch) in _HIDDEN and not (multiline and ch == "\n"):
+                fail(
+                    where, "control character in text", "printable text", Plain(f"U+{ord(ch):04X}")
+                )
     if pattern is not None and not pattern.match(value):
         fail(where, "malformed value", expected or pattern.pattern, value)
     return value
@@ -121,14 +125,16 @@ def _list(value, where, max_len=1000):
 def _distinct(items, where, label):
     seen = set()
     for i, item in enumerate(items):
+        if not isinstance(item, str):
+            fail(f"{where}[{i}]", "expected a string", "string", item)
         if item in seen:
             fail(f"{where}[{i}]", f"duplicate {label}", f"each {label} once", item)
         seen.add(item)
     return items
 
 
-def _text(value, where, langs, max_len=200, multiline=False):
-    """A per-language table; a plain string is the default language's text."""
+def _text(value, where, langs, max_len=200, multiline=False, complete=False):
+    """A per-language table (every language when complete); a string is the default's text."""
     if isinstance(value, str):
         value = {langs[0]: value}
     if not isinstance(value, dict):
@@ -140,6 +146,14 @@ def _text(value, where, langs, max_len=200, multiline=False):
         out[lang] = _str(text, _join(where, lang), max_len, multiline=multiline)
     if langs[0] not in out:
         fail(_join(where, langs[0]), "missing text in the default language", "a text", NOTHING)
+    for lang in langs if complete else ():
+        if lang not in out:
+            fail(
+                _join(where, lang),
+                "missing translation of a text shown before voting",
+                "a text",
+                NOTHING,
+            )
     return out
 
 
@@ -373,9 +387,12 @@ def validate_source(source):
         fail("sections", "an election needs a section", "at least one section", NONE)
     return {
         "slug": _str(t["slug"], "slug", 63, _SLUG_RE, "lowercase letters, digits and -"),
-        "title": _text(t["title"], "title", langs, 200),
-        "intro": _text(t["intro"], "intro", langs, 4000, multiline=True),
-        "privacy_notice": _text(t["privacy_notice"], "privacy_notice", langs, 8000, multiline=True),
+        # Residents must understand what they agree to in the language they chose.
+        "title": _text(t["title"], "title", langs, 200, complete=True),
+        "intro": _text(t["intro"], "intro", langs, 4000, multiline=True, complete=True),
+        "privacy_notice": _text(
+            t["privacy_notice"], "privacy_notice", langs, 8000, multiline=True, complete=True
+        ),
         "languages": langs,
         "currency": "EUR",
         "duplicate_policy": policy,

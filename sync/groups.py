@@ -80,16 +80,19 @@ def open_tags(store, election, private, *, workers=None):
     return len(opened)
 
 
-def refresh_groups(store, election, private, key, *, now, workers=None):
-    """Open new tags, rebuild the groups from every tag, sign and store them; the groups body."""
+def refresh_groups(store, election, private, key, *, now, workers=None, exclude=frozenset()):
+    """Open new tags, rebuild the groups from every tag, sign and store them; the groups body.
+
+    `exclude`: (device, epoch) chains left out (revoked devices).
+    """
     if store.meta("purged"):
         return current_groups(store, election)
     open_tags(store, election, private, workers=workers)
-    _, voided = collect(store.records())
+    ballots, voided = collect(store.records(exclude))
     tagged = [
         (ballot, tag)
         for ballot, tag in store.conn.execute("SELECT ballot, tag FROM tags")
-        if ballot not in voided
+        if ballot in ballots and ballot not in voided
     ]
     online = dict(store.conn.execute("SELECT id, time FROM online"))
     tagged += [

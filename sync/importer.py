@@ -1,12 +1,13 @@
 """Importing many bundle files: verification spread over all cores, writes in this process."""
 
 import os
+from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from .bundle import verify_bundle
-from .central import import_bundle
+from .central import compact_rows, import_bundle
 from .election import read_package
 from .enroll import read_revocations
 from .errors import BundleError, UrneError
@@ -49,10 +50,14 @@ def _init(package, revocations):
 
 
 def _verify(path):
+    # Runs in a worker: ship back plain row tuples, not parsed bodies (pickling dominates else).
     try:
-        return verify_bundle(path, _worker["election"], _worker["revocations"]), None
+        bundle = verify_bundle(path, _worker["election"], _worker["revocations"])
     except UrneError as exc:
-        return None, exc
+        return None, None, exc
+    rows = compact_rows(bundle)
+    bundle.records = []
+    return bundle, rows, None
 
 
 def import_paths(central, paths, *, now, workers=None, progress=None):
@@ -63,12 +68,12 @@ def import_paths(central, paths, *, now, workers=None, progress=None):
     revocations = revocations.read_bytes() if revocations.exists() else None
     outcomes = []
 
-    def write(path, verified, error):
+    def write(path, verified, rows, error):
         if error is None:
             try:
                 result = import_bundle(
                     central.store, central.election, path, revocations=central.revocations,
-                    now=now, verified=verified,
+                    now=now, verified=verified, rows=rows,
                 )  # fmt: skip
                 outcomes.append(Outcome(path, result))
             except UrneError as exc:
@@ -81,8 +86,16 @@ def import_paths(central, paths, *, now, workers=None, progress=None):
     if workers > 1 and len(files) > 1:
         init = (central.election.bytes, revocations)
         with ProcessPoolExecutor(workers, initializer=_init, initargs=init) as pool:
-            for path, (verified, error) in zip(files, pool.map(_verify, files), strict=True):
-                write(path, verified, error)
+            # A bounded window of bundles in flight keeps memory flat however many files come.
+            pending = deque()
+            for path in files:
+                pending.append((path, pool.submit(_verify, path)))
+                if len(pending) >= 2 * workers:
+                    done, future = pending.popleft()
+                    write(done, *future.result())
+            while pending:
+                done, future = pending.popleft()
+                write(done, *future.result())
     else:
         _init(central.election.bytes, revocations)
         for path in files:

@@ -102,9 +102,11 @@ def import_online(central, data, *, columns=None, id_column="id", time_column="t
                 added += 1
             elif (bytes(old[0]), old[1]) != (tag, time):
                 raise ConflictError("online vote id already imported with other data", where=vid)
-    body = refresh_groups(store, election, private, signing_key(central.home), now=now)
+    body = refresh_groups(
+        store, election, private, signing_key(central.home), now=now, exclude=central.revoked
+    )
     _, _, res = resolve_all(
-        election, store.records(), groups=body, adjudications=adjudication_bodies(store, election)
+        election, central.records(), groups=body, adjudications=adjudication_bodies(store, election)
     )
     return OnlineReport(
         len(rows), added, len(body["groups"]), res.cancel_online, len(res.held_groups)

@@ -7,7 +7,6 @@ auditors only; the public part holds the result, counts and counted receipt code
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 from . import crypto, dedup
@@ -37,12 +36,13 @@ def central_result(central, *, now, refresh=True):
     store, election = central.store, central.election
     if refresh and not store.meta("purged"):
         body = refresh_groups(
-            store, election, central_key(central.home), signing_key(central.home), now=now
-        )
+            store, election, central_key(central.home), signing_key(central.home), now=now,
+            exclude=central.revoked,
+        )  # fmt: skip
     else:
         body = current_groups(store, election)
     return compute(
-        election, store.records(), groups=body, adjudications=adjudication_bodies(store, election)
+        election, central.records(), groups=body, adjudications=adjudication_bodies(store, election)
     )
 
 
@@ -62,10 +62,13 @@ def publish(central, out, *, now):
     rev = central.home / "revocations.urne"
     if rev.exists():
         _write(out / "revocations.urne", rev.read_bytes())
-    for row in store.conn.execute("SELECT device, epoch, certificate FROM devices"):
-        _write(out / "certificates" / f"{row[0]}-e{row[1]}.json", bytes(row[2]))
-    for path in store.bundle_paths():
-        _write(out / "bundles" / path.name, path.read_bytes())
+    # A revoked device's ballots do not count, and its bundles would not verify: leave them out.
+    for device, epoch, cert in store.conn.execute("SELECT device, epoch, certificate FROM devices"):
+        if (device, epoch) not in central.revoked:
+            _write(out / "certificates" / f"{device}-e{epoch}.json", bytes(cert))
+    for (device, epoch), path in store.bundle_paths():
+        if (device, epoch) not in central.revoked:
+            _write(out / "bundles" / path.name, path.read_bytes())
     groups = groups_bytes(store)
     if groups is not None:
         _write(out / "groups.json", groups)
@@ -85,7 +88,10 @@ def publish_public(central, out, *, now):
     result = central_result(central, now=now)
     groups = current_groups(store, election)
     ballots, voided, res = resolve_all(
-        election, store.records(), groups=groups, adjudications=adjudication_bodies(store, election)
+        election,
+        central.records(),
+        groups=groups,
+        adjudications=adjudication_bodies(store, election),
     )
     counted = counted_ballots(ballots, voided, res)
     counts = {}
@@ -184,8 +190,3 @@ def _shred(path):
         f.flush()
         os.fsync(f.fileno())
     path.unlink()
-
-
-def copy_tree(src, dst):
-    """Copy a published folder (used by tests and the web app's download)."""
-    shutil.copytree(src, dst)

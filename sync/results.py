@@ -173,24 +173,35 @@ def _section(section, counted):
 
 def _run(section, rule, selections):
     """One rule over the section's counted selections, through the tally package (sync/tally/)."""
-    from .tally import completion, greedy, model
+    from .tally import run_section
 
-    instance = model.make_instance(section.projects, section.budget)
-    profile = model.make_profile(instance, selections, section.ballot["type"])
-    if rule.startswith("greedy"):
-        threshold = section.tally["threshold"] if rule == "greedy-threshold" else None
-        selected, spent, _ = greedy.greedy(
-            instance, profile, skip=rule != "greedy-no-skip", threshold=threshold
-        )
-    else:
-        mode = {"equalshares": None, "equalshares/add1": "add1"}.get(rule, "add1-comparison")
-        if mode == "add1-comparison":
-            selected, spent, *_ = completion.add1_comparison(instance, profile)
-        else:
-            selected, spent, *_ = completion.equal_shares(instance, profile, completion=mode)
-    return {"rule": rule, "selected": list(selected), "spent": model.money_json(spent)}
+    outcome = run_section(section, rule, selections).to_json()
+    return {
+        "rule": rule,
+        "selected": outcome["selected"],
+        "spent": outcome["spent"],
+        "ties": outcome["ties"],
+    }
 
 
 def tally_json(result):
     """The canonical bytes of a tally (byte-identical for the same accepted ballots)."""
     return canonical_bytes(result) + b"\n"
+
+
+def turnout(records):
+    """Ballots not voided per stand, per channel, per day and per hour (claimed quarter-hour times)."""
+    ballots, voided = collect(records)
+    out = {"stand": {}, "channel": {}, "day": {}, "hour": {}}
+    for b in ballots.values():
+        if b.id in voided:
+            continue
+        time = b.order[0]
+        for key, value in (
+            ("stand", b.device),
+            ("channel", b.channel),
+            ("day", time[:10]),
+            ("hour", time[:13]),
+        ):
+            out[key][value] = out[key].get(value, 0) + 1
+    return out

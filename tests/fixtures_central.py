@@ -20,7 +20,6 @@ from types import SimpleNamespace
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from fixtures_records import MINI_SOURCE, enroll_device, seeded_keys
 
 from sync import crypto, enroll, records, tags
 from sync.bundle import write_bundle
@@ -44,10 +43,19 @@ def identity(voter):
 
 def policy_election(policy, seed=1):
     """(Election, package, authority, central key, secret) of the mini election with a policy."""
+    from fixtures_records import (
+        MINI_SOURCE,
+        seeded_keys,
+    )  # imported late: pytest loads it as a plugin
+
     authority, central, secret, rng = seeded_keys(seed)
     source = dict(MINI_SOURCE, duplicate_policy=policy)
     package = build_package(
-        source, authority_key=authority, central_public=crypto.public_bytes(central), secret=secret, rng=rng
+        source,
+        authority_key=authority,
+        central_public=crypto.public_bytes(central),
+        secret=secret,
+        rng=rng,
     )
     return read_package(package), package, authority, central, secret
 
@@ -80,7 +88,9 @@ class CentralKit:
         for seq, ev in enumerate(events, start=1):
             kind = ev[0]
             if kind == "open":
-                body = records.new_record("session_open", **common, seq=seq, prev=prev, time=ev[1], clock="agent")
+                body = records.new_record(
+                    "session_open", **common, seq=seq, prev=prev, time=ev[1], clock="agent"
+                )
             elif kind == "close":
                 body = records.new_record(
                     "session_close", **common, seq=seq, prev=prev, time=ev[1], clock="agent",
@@ -88,13 +98,22 @@ class CentralKit:
                 )  # fmt: skip
             elif kind == "void":
                 body = records.new_record(
-                    "void", **common, seq=seq, prev=prev, ballot=last_ballot, reason="erreur", time=ev[1]
+                    "void",
+                    **common,
+                    seq=seq,
+                    prev=prev,
+                    ballot=last_ballot,
+                    reason="erreur",
+                    time=ev[1],
                 )
             else:
                 _, voter, channel, time, *clock = ev
                 tag = tags.voter_tag(ctx.voter_key, identity(voter))
                 sealed = tags.seal_tag(
-                    e.central_key, tag, e.id, ephemeral=X25519PrivateKey.from_private_bytes(rng.randbytes(32))
+                    e.central_key,
+                    tag,
+                    e.id,
+                    ephemeral=X25519PrivateKey.from_private_bytes(rng.randbytes(32)),
                 )
                 last_ballot = rng.randbytes(16).hex()
                 body = records.new_record(
@@ -126,18 +145,28 @@ class CentralKit:
 
 def make_central_kit(root, *, policy="hold", devices=("k1", "k2"), epoch=1):
     """A fresh central and enrolled devices under root."""
+    from fixtures_records import enroll_device
+
     root = Path(root)
     election, package, authority, central, secret = policy_election(policy)
     root.mkdir(parents=True, exist_ok=True)
     (root / "election.urne").write_bytes(package)
     crypto.write_private_key(root / "central.key", central)
-    init_central(root / "central", root / "election.urne", root / "central.key", PASSWORD, rng=random.Random(5))
+    init_central(
+        root / "central",
+        root / "election.urne",
+        root / "central.key",
+        PASSWORD,
+        rng=random.Random(5),
+    )
     kit = CentralKit(root, root / "central", election, package, authority, central, secret)
     for i, name in enumerate(devices):
         home = root / "devices" / name
         home.mkdir(parents=True)
         (home / "election.urne").write_bytes(package)
-        cert, cert_bytes = enroll_device(home, election, authority, secret, device=name, epoch=epoch, seed=100 + i)
+        cert, cert_bytes = enroll_device(
+            home, election, authority, secret, device=name, epoch=epoch, seed=100 + i
+        )
         device_key, _, opened = enroll.load_device(home, election)
         voter_key, receipt_key = tags.election_keys(opened)
         kit.devices[name] = SimpleNamespace(

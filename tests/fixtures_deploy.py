@@ -4,8 +4,9 @@
 - `unit_command(path, env_overrides)`: the ExecStart argv (variables expanded as systemd does)
   and the environment the unit sets.
 - `urne_bin`: the installed `urne` console script the units' ExecStart stands for.
-- `free_port()`, `wait_for_health(url)`, `run_unit(...)` (a context manager).
-- `deploy_kiosk_home`: a kiosk folder made by the real `urne demo --no-serve`.
+- `free_port()`, `wait_for_health(url)`, `wait_for_port(port)`, `run_unit(...)` (a context manager).
+- `deploy_kiosk_home`: a kiosk folder made by the real `urne demo --no-serve` (session open).
+- `enrolled_kiosk_home`: a kiosk folder enrolled step by step as docs/deploy.md says.
 """
 
 import contextlib
@@ -107,6 +108,20 @@ def wait_for_health(url, *, timeout=30.0, process=None):
     pytest.fail(f"{url} did not answer within {timeout}s ({last})")
 
 
+def wait_for_port(port, *, timeout=30.0, process=None):
+    """Wait until something accepts TCP connections on a loopback port."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            out = process.stdout.read() if process.stdout else ""
+            pytest.fail(f"the process exited with {process.returncode} before listening:\n{out}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    pytest.fail(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
 @contextlib.contextmanager
 def run_unit(argv, env, *, cwd):
     """Start a unit's command as a child process; stop it (SIGTERM, as systemd does) after."""
@@ -175,6 +190,44 @@ def deploy_kiosk_home(_deploy_kiosk_template, tmp_path):
     """A kiosk folder (demo election, enrolled, session open) made by the real commands."""
     home = tmp_path / "urne-home"
     shutil.copytree(_deploy_kiosk_template, home, symlinks=True)
+    return home
+
+
+@pytest.fixture(scope="session")
+def _enrolled_kiosk_template(tmp_path_factory, urne_bin):
+    base = tmp_path_factory.mktemp("deploy-enrolled")
+    home, authority = base / "home", base / "authority"
+    run_urne(urne_bin, "election", "demo", "--out", str(authority), home=home)
+    package = authority / "election.urne"
+    made = run_urne(
+        urne_bin, "kiosk", "init", "--election", str(package), "--device", "stand-pau-1", home=home
+    )
+    assert "Agent PIN" in made.stdout
+    cert = base / "stand-pau-1.cert"
+    run_urne(
+        urne_bin,
+        "authority",
+        "certify",
+        str(home / "enrollment-request.json"),
+        "--key",
+        str(authority / "authority" / "authority.key"),
+        "--election",
+        str(package),
+        "--out",
+        str(cert),
+        home=home,
+    )
+    run_urne(urne_bin, "kiosk", "install-certificate", str(cert), home=home)
+    run_urne(urne_bin, "kiosk", "check", home=home)
+    return home
+
+
+@pytest.fixture
+def enrolled_kiosk_home(_enrolled_kiosk_template, tmp_path):
+    """A kiosk folder made with the documented commands: election demo, kiosk init, authority
+    certify, kiosk install-certificate (no session open yet)."""
+    home = tmp_path / "enrolled-home"
+    shutil.copytree(_enrolled_kiosk_template, home, symlinks=True)
     return home
 
 

@@ -7,14 +7,20 @@
 """
 
 import http.cookiejar
+import os
 import random
 import re
 import shutil
+import socket
+import subprocess
+import sys
+import tempfile
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -25,6 +31,7 @@ from sync import crypto, enroll
 from sync.demo import write_demo
 from sync.election import read_package
 
+ROOT = Path(__file__).resolve().parent.parent
 PARIS = ZoneInfo("Europe/Paris")
 KIOSK_NOW = datetime(2026, 5, 12, 10, 7, 30, tzinfo=PARIS)
 KIOSK_PIN = "246810"
@@ -164,3 +171,50 @@ class HttpVoter:
         if match is None:
             raise AssertionError(f"no receipt code on the receipt page: {html[:300]}")
         return match.group(1), elapsed
+
+
+class KioskServer:
+    """A real `urne kiosk serve` process (waitress) on a free loopback port."""
+
+    def __init__(self, home, *, timeout=30):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        env = dict(os.environ, URNE_HOME=str(home))
+        env.pop("FLASK_APP", None)
+        self.url = f"http://127.0.0.1:{port}"
+        # A file, not a pipe: a pipe nobody reads would block the server once full.
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", "import app; app.main()", "kiosk", "serve", "--port", str(port)],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as response:  # noqa: S310
+                    if response.status == 200:  # the store opened: its chain re-verified
+                        return
+            except OSError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the kiosk did not start on {self.url}: {self.output}")
+            time.sleep(0.1)
+
+    def kill(self):
+        """SIGKILL: what a power cut does to the process."""
+        self.process.kill()
+        self.process.wait()
+
+    def stop(self):
+        """Terminate (or kill) the server and keep what it printed in `.output`."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log.seek(0)
+        self.output = self.log.read().decode(errors="replace")
+        self.log.close()

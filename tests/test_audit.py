@@ -3,6 +3,8 @@
 import pytest
 from fixtures_records import NOW, make_chain, make_enrolled
 
+from sync import audit as audit_module
+from sync import records
 from sync.audit import audit, bundle_paths, expected_records
 from sync.bundle import write_bundle
 
@@ -39,6 +41,7 @@ def test_overlapping_bundles_merge(enrolled, chain, tmp_path, workers):
         12,
     )
     assert c.ranges == [[1, 12]] and c.gaps == [] and c.forks == []
+    assert c.head == records.record_hash(chain[-1][0])
     assert sum(seen) == 5 + 6 + 12 == expected_records([out])
 
 
@@ -77,9 +80,11 @@ def test_devices_and_epochs_are_separate_chains(enrolled, chain, tmp_path):
     other = make_enrolled(tmp_path / "k2", device="kiosk-02", epoch=2)
     _write(other, tmp_path / "x" / "sub" / "b.zip", make_chain(other, 3), cumulative=True)
     (tmp_path / "x" / "notes.txt").write_text("not a bundle")
+    (tmp_path / "x" / "election.urne").write_bytes(enrolled.package)
     assert len(bundle_paths([tmp_path / "x"])) == 2
     report = audit(enrolled.election, [tmp_path / "x"], workers=2)
     assert report.ok
+    assert report.skipped == [tmp_path / "x" / "election.urne"]
     assert [(c.device, c.epoch, c.records) for c in report.chains] == [
         ("kiosk-01", 1, 12),
         ("kiosk-02", 2, 3),
@@ -101,15 +106,108 @@ def test_one_bad_bundle_fails_the_audit_but_not_the_others(enrolled, chain, tmp_
     assert d["ok"] is False and d["chains"][0]["ok"] is True
 
 
-def test_bad_record_found_by_a_worker(enrolled, tmp_path):
-    chain = make_chain(enrolled, 900)  # several chunks
-    body, sig = chain[700]
-    chain[700] = (body, sig[:-1] + bytes([sig[-1] ^ 1]))
+def test_bad_record_found_by_a_worker(enrolled, tmp_path, monkeypatch):
+    monkeypatch.setattr(audit_module, "CHUNK_BYTES", 8000)  # several chunks in flight
+    chain = make_chain(enrolled, 200)
+    body, sig = chain[150]
+    chain[150] = (body, sig[:-1] + bytes([sig[-1] ^ 1]))
     path = _write(enrolled, tmp_path / "a.zip", chain, cumulative=True)
     report = audit(enrolled.election, [path], workers=2)
     assert report.bundles[0].error_class == "SignatureError"
-    assert "records.jsonl:701" in report.bundles[0].error
+    assert "records.jsonl:151" in report.bundles[0].error
 
 
 def test_nothing_to_verify_is_not_ok(enrolled, tmp_path):
     assert not audit(enrolled.election, [tmp_path / "kiosk" / "keys"], workers=1).ok
+
+
+def _custom_chain(ctx, specs):
+    """Sign a chain of (kind, fields) records in order, linked from genesis."""
+    prev, out = records.genesis(ctx.election.id, ctx.device, ctx.epoch), []
+    common = {"election_id": ctx.election.id, "device": ctx.device, "epoch": ctx.epoch}
+    for seq, (kind, fields) in enumerate(specs, start=1):
+        body = records.new_record(kind, **common, seq=seq, prev=prev, **fields)
+        out.append(records.sign_record(ctx.device_key, body))
+        prev = records.record_hash(out[-1][0])
+    return out
+
+
+def _ballot(bid):
+    return (
+        "ballot",
+        {"ballot": bid * 16, "selections": {"dept": [], "canton-1": {}}, "channel": "kiosk", "lang": "fr",
+         "time": "2026-05-16T10:00", "clock": "agent", "voter": "5a" * 80},
+    )  # fmt: skip
+
+
+OPEN = ("session_open", {"time": "2026-05-16T09:00", "clock": "agent"})
+
+
+def _close(ballots, voids, total):
+    return (
+        "session_close",
+        {
+            "time": "2026-05-16T18:00",
+            "clock": "agent",
+            "ballots": ballots,
+            "voids": voids,
+            "total": total,
+        },
+    )
+
+
+def _void(bid):
+    return ("void", {"ballot": bid * 16, "reason": "mistake", "time": "2026-05-16T10:00"})
+
+
+@pytest.mark.parametrize(
+    "specs, error",
+    [
+        (
+            [
+                OPEN,
+                _ballot("aa"),
+                _void("aa"),
+                _ballot("bb"),
+                _close(2, 1, 2),
+                OPEN,
+                _ballot("cc"),
+                _close(1, 0, 3),
+            ],
+            None,
+        ),
+        (
+            [OPEN, _ballot("aa"), _void("bb"), _close(1, 1, 1)],
+            "record 3: void names no earlier ballot",
+        ),
+        (
+            [OPEN, _ballot("aa"), _void("aa"), _void("aa"), _close(1, 2, 1)],
+            "record 4: ballot aa.* voided twice",
+        ),
+        (
+            [OPEN, _ballot("aa"), _ballot("aa"), _close(2, 0, 2)],
+            "record 3: ballot id aa.* used twice",
+        ),
+        (
+            [OPEN, _ballot("aa"), _close(1, 0, 5)],
+            r"record 3: session_close counts .*expected \(1, 0, 1\), got \(1, 0, 5\)",
+        ),
+        ([OPEN, OPEN, _close(0, 0, 0)], "record 2: session opened while one is open"),
+        ([OPEN, _close(0, 0, 0), _close(0, 0, 0)], "record 3: session closed while none is open"),
+    ],
+)
+def test_sessions_and_voids(enrolled, tmp_path, specs, error):
+    path = _write(enrolled, tmp_path / "a.urne", _custom_chain(enrolled, specs), cumulative=True)
+    report = audit(enrolled.election, [path], workers=1)
+    assert report.bundles[0].ok
+    if error is None:
+        assert report.ok, report.to_dict()
+        assert (report.chains[0].ballots, report.chains[0].voids, report.chains[0].sessions) == (
+            3,
+            1,
+            2,
+        )
+    else:
+        assert not report.ok
+        assert len(report.chains[0].errors) == 1
+        assert __import__("re").search(error, report.chains[0].errors[0])

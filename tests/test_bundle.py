@@ -58,7 +58,7 @@ def test_incremental_bundles_continue_the_chain(enrolled, tmp_path):
     )
     write_bundle(tmp_path / "one.zip", records=chain[:4], cumulative=True, **common)
     path = write_bundle(tmp_path / bundle_name("kiosk-01", 1, 5, 10), records=chain[4:], **common)
-    assert path.name == "kiosk-01_e1_000005-000010.zip"
+    assert path.name == "kiosk-01-e1-0000005-0000010.urne"
     vb = verify_bundle(path, enrolled.election)
     assert (vb.first, vb.last, vb.cumulative) == (5, 10, False)
 

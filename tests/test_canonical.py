@@ -70,7 +70,7 @@ def test_rfc8785_literals_and_integers():
     )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(values)
 def test_agrees_with_rfc8785_and_round_trips(value):
     data = canonical_bytes(value)
@@ -78,7 +78,7 @@ def test_agrees_with_rfc8785_and_round_trips(value):
     assert parse_canonical(data) == value
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(values, st.data())
 def test_fast_path_never_accepts_what_the_slow_path_refuses(value, data):
     raw = bytearray(canonical_bytes(value))

@@ -183,7 +183,9 @@ def _state(home):
 ranges = st.tuples(st.sampled_from(["k1", "k2"]), st.integers(1, 6), st.integers(0, 5))
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(pieces=st.lists(ranges, min_size=0, max_size=6), order=st.randoms(use_true_random=False))
 def test_any_order_repetition_or_split_gives_the_same_state(pure_kit, pieces, order):
     kit, chains = pure_kit

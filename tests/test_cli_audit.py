@@ -14,7 +14,7 @@ from sync.cli_audit import audit
 def files(enrolled, tmp_path):
     (tmp_path / "election.urne").write_bytes(enrolled.package)
     (tmp_path / "exports").mkdir()
-    golden_bundle(enrolled, tmp_path / "exports" / "kiosk-01_e1_000001-000006.zip")
+    golden_bundle(enrolled, tmp_path / "exports" / "kiosk-01-e1-0000001-0000006.urne")
     return tmp_path
 
 
@@ -28,6 +28,7 @@ def test_everything_verifies(files):
     result = _verify(files, str(files / "exports"))
     assert result.exit_code == 0, result.output
     assert "RESULT: everything verifies" in result.output
+    assert "Authority key 8d5c" in result.output or "Authority key " in result.output
     assert "kiosk-01 epoch 1: records 1-6 (6), ballots 5" in result.output
 
 

@@ -72,7 +72,9 @@ def test_signed_groups_and_adjudications_verify_and_refuse_tampering():
         dedup.read_groups(data.replace(b'"a"', b'"c"'), "e" * 64)
     with pytest.raises(SignatureError):
         dedup.read_groups(data, "e" * 64, key=crypto.public_bytes(crypto.generate_signing_key()))
-    adj = dedup.adjudication(key, "e" * 64, ["a", "b"], ["b"], reason="b first", by="org", time=f"{T}12:00")
+    adj = dedup.adjudication(
+        key, "e" * 64, ["a", "b"], ["b"], reason="b first", by="org", time=f"{T}12:00"
+    )
     assert dedup.read_adjudication(adj, "e" * 64)["keep"] == ["b"]
     with pytest.raises(SignatureError):
         dedup.read_adjudication(adj.replace(b'"keep":["b"]', b'"keep":["a"]'), "e" * 64)
@@ -82,19 +84,46 @@ def test_signed_groups_and_adjudications_verify_and_refuse_tampering():
 
 def test_adjudication_releases_a_held_group_and_is_replayed(central_kit):
     kit = central_kit()
-    k1 = kit.chain("k1", [("open", f"{T}09:00"), ("ballot", "Ana", "kiosk", f"{T}09:00"), ("ballot", "Ben", "kiosk", f"{T}09:15")])
+    k1 = kit.chain(
+        "k1",
+        [
+            ("open", f"{T}09:00"),
+            ("ballot", "Ana", "kiosk", f"{T}09:00"),
+            ("ballot", "Ben", "kiosk", f"{T}09:15"),
+        ],
+    )
     k2 = kit.chain("k2", [("open", f"{T}09:00"), ("ballot", "Ana", "paper", f"{T}10:00")])
     with kit.open() as c:
         for recs, d in ((k1, "k1"), (k2, "k2")):
             import_bundle(c.store, c.election, kit.bundle(d, recs), now=NOW)
         held = central_result(c, now=NOW)
         assert held["ballots"] == {"counted": 1, "held": 2, "voided": 0, "excluded": 0}
-        body = refresh_groups(c.store, c.election, central_key(c.home), signing_key(c.home), now=NOW)
+        body = refresh_groups(
+            c.store, c.election, central_key(c.home), signing_key(c.home), now=NOW
+        )
         group = body["groups"][0]
         keep = k2[1][2]["ballot"]
-        adjudicate(c.store, c.election, signing_key(c.home), group["id"], [keep], reason="paper first", by="org", now=NOW)
+        adjudicate(
+            c.store,
+            c.election,
+            signing_key(c.home),
+            group["id"],
+            [keep],
+            reason="paper first",
+            by="org",
+            now=NOW,
+        )
         with pytest.raises(ConflictError):
-            adjudicate(c.store, c.election, signing_key(c.home), group["id"], [], reason="again", by="org", now=NOW)
+            adjudicate(
+                c.store,
+                c.election,
+                signing_key(c.home),
+                group["id"],
+                [],
+                reason="again",
+                by="org",
+                now=NOW,
+            )
         decided = central_result(c, now=NOW)
     assert decided["ballots"] == {"counted": 2, "held": 0, "voided": 0, "excluded": 1}
     assert decided["groups"]["held"] == []
@@ -102,7 +131,10 @@ def test_adjudication_releases_a_held_group_and_is_replayed(central_kit):
 
 def test_a_void_removes_a_ballot_from_its_group(central_kit):
     kit = central_kit(policy="earliest")
-    k1 = kit.chain("k1", [("open", f"{T}09:00"), ("ballot", "Ana", "kiosk", f"{T}09:00"), ("void", f"{T}09:00")])
+    k1 = kit.chain(
+        "k1",
+        [("open", f"{T}09:00"), ("ballot", "Ana", "kiosk", f"{T}09:00"), ("void", f"{T}09:00")],
+    )
     k2 = kit.chain("k2", [("open", f"{T}09:00"), ("ballot", "Ana", "kiosk", f"{T}11:00")])
     with kit.open() as c:
         for recs, d in ((k1, "k1"), (k2, "k2")):
@@ -115,7 +147,14 @@ def test_a_void_removes_a_ballot_from_its_group(central_kit):
 def test_earliest_does_not_trust_a_clock_that_jumped_back(central_kit):
     # k1's clock jumps back to 08:00 after a reboot; its ballot still comes after 10:00.
     kit = central_kit(policy="earliest")
-    k1 = kit.chain("k1", [("open", f"{T}10:00"), ("ballot", "Ben", "kiosk", f"{T}10:00"), ("ballot", "Ana", "kiosk", f"{T}08:00")])
+    k1 = kit.chain(
+        "k1",
+        [
+            ("open", f"{T}10:00"),
+            ("ballot", "Ben", "kiosk", f"{T}10:00"),
+            ("ballot", "Ana", "kiosk", f"{T}08:00"),
+        ],
+    )
     k2 = kit.chain("k2", [("open", f"{T}09:00"), ("ballot", "Ana", "kiosk", f"{T}09:30")])
     with kit.open() as c:
         for recs, d in ((k1, "k1"), (k2, "k2")):
@@ -124,5 +163,10 @@ def test_earliest_does_not_trust_a_clock_that_jumped_back(central_kit):
         from sync.results import resolve_all
 
         central_result(c, now=NOW)
-        _, _, res = resolve_all(c.election, c.store.records(), groups=current_groups(c.store, c.election), adjudications=adjudication_bodies(c.store, c.election))
+        _, _, res = resolve_all(
+            c.election,
+            c.store.records(),
+            groups=current_groups(c.store, c.election),
+            adjudications=adjudication_bodies(c.store, c.election),
+        )
     assert res.excluded == {k1[2][2]["ballot"]}

@@ -3,6 +3,7 @@
 import gzip
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -23,6 +24,7 @@ from fixtures_deploy import (
     unit_environment,
     unit_settings,
     wait_for_health,
+    wait_for_port,
 )
 
 UNITS = sorted(
@@ -38,11 +40,13 @@ SCRIPTS = sorted(
 KIOSK_UNIT = DEPLOY / "kiosk" / "systemd" / "urne-kiosk.service"
 SCREEN_UNIT = DEPLOY / "kiosk" / "systemd" / "urne-screen.service"
 KIOSK_SETUP = DEPLOY / "kiosk" / "setup.sh"
+GUNICORN_CONF = DEPLOY / "central" / "config" / "gunicorn-central.conf.py"
 
 
 def _stand_in(text, tmp_path):
     """Point a unit at what stands here for the device's installed binaries and helpers."""
     helpers = {p.name: p for p in DEPLOY.rglob("bin/*")}
+    helpers["gunicorn-central.conf.py"] = GUNICORN_CONF
     text = text.replace(INSTALLED_URNE, real_binary("urne"))
     text = text.replace(INSTALLED_GUNICORN, real_binary("gunicorn"))
     for name, path in helpers.items():
@@ -206,10 +210,11 @@ def test_usb_mount_helper_refuses_odd_device_names():
         assert result.returncode == 2 and "usage" in result.stderr, args
 
 
-def test_kiosk_unit_execstart_serves_health(deploy_kiosk_home, tmp_path):
+@pytest.mark.slow
+def test_kiosk_unit_execstart_serves_health(enrolled_kiosk_home, tmp_path):
     port = free_port()
     argv, env = unit_command(
-        KIOSK_UNIT, {"URNE_HOME": str(deploy_kiosk_home), "URNE_KIOSK_PORT": str(port)}
+        KIOSK_UNIT, {"URNE_HOME": str(enrolled_kiosk_home), "URNE_KIOSK_PORT": str(port)}
     )
     assert argv[0] == INSTALLED_URNE and argv[1:] == [
         "kiosk",
@@ -226,6 +231,7 @@ def test_kiosk_unit_execstart_serves_health(deploy_kiosk_home, tmp_path):
     assert json.loads(body) == {"role": "kiosk", "ok": True}
 
 
+@pytest.mark.slow
 def test_kiosk_unit_execstart_reports_an_unopenable_stand(deploy_kiosk_home, tmp_path):
     """The health check can fail: a corrupted database makes /healthz answer 503 with the reason."""
     db = deploy_kiosk_home / "kiosk.db"
@@ -245,6 +251,7 @@ def test_kiosk_unit_execstart_reports_an_unopenable_stand(deploy_kiosk_home, tmp
 
 
 @pytest.mark.browser
+@pytest.mark.slow
 def test_screen_launcher_shows_the_kiosk_in_headless_chromium(deploy_kiosk_home, tmp_path):
     chromium = tool("chromium")
     tool("curl")
@@ -337,18 +344,20 @@ def _lay_central(root, credentials, *extra):
     )
 
 
-@pytest.fixture
-def central_install(tmp_path, urne_bin):
+@pytest.fixture(scope="session")
+def central_install(tmp_path_factory, urne_bin):
     """A central laid out as on the server: `urne central init`, then setup.sh, then the
-    credentials handed over as systemd does (a read-only copy, mode 0400)."""
+    credentials handed over as systemd does (a read-only copy, mode 0400). Read-only: tests
+    that write copy `home` first."""
     from fixtures_deploy import run_urne
 
-    root = tmp_path / "root"
-    credentials = tmp_path / "credentials"
+    base = tmp_path_factory.mktemp("deploy-central")
+    root = base / "root"
+    credentials = base / "credentials"
     home = root / "var/lib/urne-central"
-    authority = tmp_path / "authority"
+    authority = base / "authority"
     run_urne(urne_bin, "election", "demo", "--out", str(authority), home=home)
-    password = tmp_path / "organiser-password"
+    password = base / "organiser-password"
     password.write_text("correct horse battery staple\n")
     run_urne(
         urne_bin,
@@ -373,8 +382,18 @@ def central_install(tmp_path, urne_bin):
     return {"root": root, "home": home, "credentials": credentials, "laid": laid}
 
 
-def test_central_setup_moves_secrets_out_of_the_data_folder(central_install):
-    root, home = central_install["root"], central_install["home"]
+@pytest.fixture
+def central_home(central_install, tmp_path):
+    """A writable copy of the installed central's data folder (its symlinks kept)."""
+    home = tmp_path / "urne-central"
+    shutil.copytree(central_install["home"], home, symlinks=True)
+    return home
+
+
+def test_central_setup_moves_secrets_out_of_the_data_folder(central_install, tmp_path):
+    root = tmp_path / "root"
+    shutil.copytree(central_install["root"], root, symlinks=True)
+    home = root / "var/lib/urne-central"
     secrets = root / "etc/urne/central"
     assert oct(secrets.stat().st_mode & 0o777) == "0o700"
     for in_home, name in SECRETS.items():
@@ -400,26 +419,29 @@ def test_central_setup_refuses_a_bad_server_name(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def _central_command(central_install, tmp_path, port):
+def _central_command(home, tmp_path, port):
     logs = tmp_path / "logs"
     logs.mkdir(exist_ok=True)
     argv, env = unit_command(
         CENTRAL_UNIT,
         {
-            "URNE_HOME": str(central_install["home"]),
+            "URNE_HOME": str(home),
             "URNE_CENTRAL_BIND": f"127.0.0.1:{port}",
             "URNE_CENTRAL_LOGS": str(logs),
         },
     )
     assert argv[0] == INSTALLED_GUNICORN and argv[-1] == "app:create_app()"
     argv[0] = real_binary("gunicorn")
+    argv[argv.index(INSTALLED_HELPERS + GUNICORN_CONF.name)] = str(GUNICORN_CONF)
     return argv, env, logs
 
 
-def test_central_unit_execstart_serves_health_from_credentials(central_install, tmp_path):
+@pytest.mark.slow
+def test_central_unit_execstart_serves_health_from_credentials(central_home, tmp_path):
+    assert (central_home / "secret_key").is_symlink()
     port = free_port()
-    argv, env, logs = _central_command(central_install, tmp_path, port)
-    with run_unit(argv, env, cwd=central_install["home"]) as server:
+    argv, env, logs = _central_command(central_home, tmp_path, port)
+    with run_unit(argv, env, cwd=central_home) as server:
         status, body = wait_for_health(f"http://127.0.0.1:{port}/healthz", process=server)
     assert status == 200, body
     assert json.loads(body)["role"] == "central"
@@ -502,22 +524,23 @@ def test_nginx_site_passes_nginx_check(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
-def test_nginx_serves_the_central_over_tls_with_hsts_and_the_body_limit(central_install, tmp_path):
+@pytest.mark.slow
+def test_nginx_serves_the_central_over_tls_with_hsts_and_the_body_limit(central_home, tmp_path):
     import http.client
     import ssl
 
     nginx = tool("nginx")
     upstream, http_port, https_port = free_port(), free_port(), free_port()
-    argv, env, _logs = _central_command(central_install, tmp_path, upstream)
+    argv, env, _logs = _central_command(central_home, tmp_path, upstream)
     conf = _nginx_config(tmp_path, upstream, http_port, https_port)
     context = ssl.create_default_context(cafile=str(tmp_path / "tls/fullchain.pem"))
     context.check_hostname = False
     with (
-        run_unit(argv, env, cwd=central_install["home"]) as server,
+        run_unit(argv, env, cwd=central_home) as server,
         run_unit([nginx, "-p", str(tmp_path), "-c", str(conf)], {}, cwd=tmp_path) as proxy,
     ):
         wait_for_health(f"http://127.0.0.1:{upstream}/healthz", process=server)
-        wait_for_health(f"http://127.0.0.1:{http_port}/", process=proxy)
+        wait_for_port(https_port, process=proxy)
 
         plain = http.client.HTTPConnection("127.0.0.1", http_port, timeout=10)
         plain.request("GET", "/healthz", headers={"Host": "budget.example.org"})
@@ -534,7 +557,7 @@ def test_nginx_serves_the_central_over_tls_with_hsts_and_the_body_limit(central_
 
         # A push larger than the central accepts stops at nginx, before Python.
         big = http.client.HTTPSConnection("127.0.0.1", https_port, timeout=10, context=context)
-        big.putrequest("POST", "/api/push")
+        big.putrequest("POST", "/api/push", skip_host=True)
         big.putheader("Host", "budget.example.org")
         big.putheader("Content-Length", str(64 * 1024 * 1024 + 1))
         big.endheaders()
@@ -624,3 +647,117 @@ def test_logrotate_config_rotates_the_central_logs(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (logs / "central-access.log.1").exists()
     assert (logs / "central-access.log").read_text() == ""
+
+
+def _systemd_env_file(path):
+    """Read an EnvironmentFile= as systemd does: KEY=VALUE lines, comments, outer quotes removed."""
+    env = {}
+    for line in Path(path).read_text().splitlines():
+        line = line.strip()
+        if not line or line[0] in "#;":
+            continue
+        key, _, value = line.partition("=")
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        env[key.strip()] = value
+    return env
+
+
+def test_tablet_settings_reach_the_app_as_the_pairing_config(
+    tmp_path, deploy_kiosk_home, monkeypatch
+):
+    from app import create_app
+
+    root = tmp_path / "root"
+    assert _lay_kiosk(root, "--tablets", "--ssid", "stand").returncode == 0
+    env = _systemd_env_file(root / "etc/urne/kiosk.env")
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    flask_app = create_app({"HOME": str(deploy_kiosk_home)})
+    try:
+        assert flask_app.config["PAIRING_REQUIRED"] is True
+        assert flask_app.config["PAIRING_TRUSTED_ADDRESSES"] == ["10.42.0.1"]
+        assert flask_app.config["PAIRING_BASE_URL"] == "http://10.42.0.1:5000"
+        argv, _ = unit_command(KIOSK_UNIT, env)
+        assert argv[-4:] == ["--host", "10.42.0.1", "--port", "5000"]
+    finally:
+        flask_app.extensions["urne_kiosk"]["store"].close()
+
+
+# --- The guides match the screens ---------------------------------------------------------------
+
+# Quoted in the guide but not shown by Urne: the browser's, the tablet's, an example, a name.
+NOT_URNE_TEXTS = {
+    "This site can't be reached",
+    "no internet",
+    "Stay connected",
+    "confirmed by mistake",
+    "Synchroniser",
+}
+
+
+def _screen_texts():
+    root = DEPLOY.parent
+    files = [*(root / "templates").rglob("*.html"), *(root / "kiosk").glob("*.py")]
+    return re.sub(r"\s+", " ", " ".join(p.read_text() for p in files))
+
+
+def test_english_agent_guide_quotes_the_real_screen_texts():
+    """Every message the guide quotes is one the kiosk really shows (placeholders aside)."""
+    guide = (DEPLOY.parent / "docs" / "agent-guide.en.md").read_text()
+    screens = _screen_texts()
+    missing = []
+    for quoted in re.findall(r'"([^"\n]*)"', guide):
+        if quoted in NOT_URNE_TEXTS or len(quoted) < 12:
+            continue
+        # "…" stands for the rest of a message; N for a number the screen fills in.
+        for fragment in re.split(r"…|\bN\b", quoted):
+            fragment = fragment.strip(" .:")
+            if len(fragment) >= 8 and fragment not in screens:
+                missing.append(fragment)
+    assert missing == [], f"quoted in docs/agent-guide.en.md but shown nowhere: {missing}"
+
+
+def test_both_agent_guides_cover_the_same_sections():
+    docs = DEPLOY.parent / "docs"
+    french = re.findall(r"^##+ ", (docs / "agent-guide.md").read_text(), re.M)
+    english = re.findall(r"^##+ ", (docs / "agent-guide.en.md").read_text(), re.M)
+    assert len(french) == len(english) >= 12
+
+
+def test_gunicorn_config_trusts_exactly_one_proxy_hop():
+    """Behind nginx the app sees the client nginx saw, and a spoofed earlier hop is ignored."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gunicorn_central_conf", GUNICORN_CONF)
+    conf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conf)
+
+    def echo(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [f"{environ['REMOTE_ADDR']} {environ['wsgi.url_scheme']}".encode()]
+
+    class Worker:
+        wsgi = staticmethod(echo)
+
+    worker = Worker()
+    conf.post_worker_init(worker)
+    environ = {
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.url_scheme": "http",
+        "HTTP_HOST": "127.0.0.1:8000",
+        # The resident's own header first, then the address nginx appended.
+        "HTTP_X_FORWARDED_FOR": "6.6.6.6, 203.0.113.9",
+        "HTTP_X_FORWARDED_PROTO": "https",
+        "HTTP_X_FORWARDED_HOST": "budget.example.org",
+    }
+    body = b"".join(worker.wsgi(environ, lambda status, headers: None))
+    assert body == b"203.0.113.9 https"
+
+
+def test_nginx_body_limit_matches_the_apps_upload_limit():
+    import app as app_module
+
+    limit = re.search(r"client_max_body_size (\d+)m;", NGINX_SITE.read_text())
+    assert limit is not None
+    assert int(limit.group(1)) * 1024 * 1024 == app_module.DEFAULTS["MAX_CONTENT_LENGTH"]

@@ -137,6 +137,7 @@ def test_a_signed_body_missing_defaults_is_refused():
     [
         (lambda d: d["election"].update(format="urne/2"), "package.election.format"),
         (lambda d: d["election"].update(central_key="00"), "package.election.central_key"),
+        (lambda d: d["election"].update(secret_sealed="00" * 81), "package.election.secret_sealed"),
         (lambda d: d["election"].update(authority_key="AB" * 32), "package.election.authority_key"),
         (lambda d: d.update(extra=1), "package"),
         (lambda d: d.update(election=[1]), "package.election"),

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from fixtures_election import base_source, section
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sync.election import load_source, validate_source
 from sync.errors import ElectionError
@@ -49,10 +51,24 @@ INVALID = [
     ("languages", ["fr", "de"], "languages[1]", "unsupported"),
     ("languages", ["fr", "en", "fr"], "languages[2]", "duplicate"),
     ("title", {"en": "Only English"}, "title.fr", "default language"),
+    (
+        "privacy_notice",
+        {"fr": "Seulement en français."},
+        "privacy_notice.en",
+        "missing translation",
+    ),
+    ("intro", "Bienvenue.", "intro.en", "missing translation"),
     ("title", {"fr": "Titre", "es": "Título"}, "title.es", "not declared"),
     ("title", {"fr": "   "}, "title.fr", "empty"),
     ("title", {"fr": "x" * 201}, "title.fr", "too long"),
     ("title", {"fr": "Titre\u202e caché"}, "title.fr", "control character"),
+    ("title", {"fr": "Titre\nsur deux lignes"}, "title.fr", "control character"),
+    (
+        "sections.0.projects.0.summary",
+        {"fr": "Un\x00nul"},
+        "sections[0].projects[0].summary.fr",
+        "control",
+    ),
     ("title", 12, "title", "per-language"),
     ("intro", DELETE, "intro", "missing"),
     ("privacy_notice", {"fr": ["a"]}, "privacy_notice.fr", "string"),
@@ -240,8 +256,8 @@ def test_normalising_twice_changes_nothing(demo):
 
 def test_plain_string_text_is_the_default_language():
     source = base_source()
-    source["intro"] = "Bienvenue."
-    assert validate_source(source)["intro"] == {"fr": "Bienvenue."}
+    source["sections"][0]["title"] = "Mon quartier"
+    assert validate_source(source)["sections"][0]["title"] == {"fr": "Mon quartier"}
 
 
 def test_residence_declaration_true_gets_the_default_wording_in_each_language():
@@ -323,3 +339,54 @@ def test_messages_quote_found_values_but_not_descriptions():
     source["slug"] = "A b"
     with pytest.raises(ElectionError, match="got 'A b'"):
         validate_source(source)
+
+
+def _paths(node, prefix=()):
+    """Every path to a value inside a nested source."""
+    yield prefix
+    items = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node)
+        if isinstance(node, list)
+        else ()
+    )
+    for key, child in items:
+        yield from _paths(child, (*prefix, key))
+
+
+_BASE = base_source()
+_ALL_PATHS = [p for p in _paths(_BASE) if p]
+_junk = st.recursive(
+    st.none() | st.booleans() | st.integers(-(10**13), 10**13) | st.floats(allow_nan=True)
+    | st.text(max_size=12) | st.dates(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=6,
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(path=st.sampled_from(_ALL_PATHS), value=_junk)
+def test_any_value_anywhere_is_accepted_or_refused_as_an_election_error(path, value):
+    source = copy.deepcopy(_BASE)
+    node = source
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    try:
+        out = validate_source(source)
+    except ElectionError as exc:
+        assert exc.where is not None
+    else:
+        assert validate_source(copy.deepcopy(out)) == out
+
+
+def test_typography_and_line_breaks_are_kept_where_allowed():
+    source = base_source()
+    source["sections"][0]["title"] = {
+        "fr": "Jusqu\u2019à 300\u202f000\u00a0€ : «\u00a0jeunesse\u00a0»"
+    }
+    source["sections"][0]["projects"][0]["summary"] = {"fr": "Ligne 1\nLigne 2"}
+    out = validate_source(source)["sections"][0]
+    assert out["title"]["fr"] == source["sections"][0]["title"]["fr"]
+    assert out["projects"][0]["summary"]["fr"] == "Ligne 1\nLigne 2"

@@ -134,8 +134,19 @@ def _walk(command, path=()):
 
 
 def test_every_kiosk_command_has_help_ending_with_an_example():
-    commands = [*_walk(app_module.cli.commands["kiosk"], ("kiosk",)), (("demo",), app_module.cli.commands["demo"])]
-    assert {p[-1] for p, _ in commands} >= {"init", "install-certificate", "status", "check", "export", "serve", "demo"}
+    commands = [
+        *_walk(app_module.cli.commands["kiosk"], ("kiosk",)),
+        (("demo",), app_module.cli.commands["demo"]),
+    ]
+    assert {p[-1] for p, _ in commands} >= {
+        "init",
+        "install-certificate",
+        "status",
+        "check",
+        "export",
+        "serve",
+        "demo",
+    }
     for path, command in commands:
         result = CliRunner().invoke(app_module.cli, [*path, "--help"])
         assert result.exit_code == 0
@@ -143,3 +154,11 @@ def test_every_kiosk_command_has_help_ending_with_an_example():
         example = [line for line in last if line.strip().startswith("Example: urne ")]
         assert example, f"{' '.join(path)} has no example"
         assert command.help.strip().splitlines()[-1].strip().startswith("Example: urne " + path[0])
+
+
+def test_drives_lists_the_configured_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("URNE_EXPORT_DIR", str(tmp_path))
+    result = CliRunner().invoke(app_module.cli, ["kiosk", "drives"])
+    assert (
+        result.exit_code == 0 and f"{tmp_path}\t" in result.output and "\twritable" in result.output
+    )

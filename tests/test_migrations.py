@@ -77,3 +77,29 @@ def test_records_are_append_only(tmp_path):
         with pytest.raises(sqlite3.IntegrityError, match="append-only"), db.conn:
             db.conn.execute(sql)
     assert db.execute("SELECT body FROM records").fetchone()[0] == b"{}"
+
+
+def test_a_kiosk_written_by_the_first_schema_opens_upgraded_with_its_ballots(
+    kiosk_store, store_home
+):
+    from fixtures_kiosk import KIOSK_NOW, demo_selections, resident
+
+    from kiosk.store import KioskStore
+
+    receipt = kiosk_store.cast(demo_selections(kiosk_store), identity=resident(1), lang="fr",
+                               now=KIOSK_NOW, clock="agent")  # fmt: skip
+    kiosk_store.close()
+    # Bring the database back to what version 1 of the schema wrote.
+    conn = sqlite3.connect(store_home / "kiosk.db")
+    with conn:
+        conn.execute("DROP TABLE exports")
+        conn.execute("DROP TABLE pin_state")
+        conn.execute("PRAGMA user_version = 1")
+    conn.close()
+    store = KioskStore.open(store_home, now=KIOSK_NOW)
+    try:
+        assert schema_version(store.db) == LATEST
+        assert store.chain.ballots == 1 and store.chain.head == receipt.hash
+        assert store.session().open
+    finally:
+        store.close()

@@ -26,11 +26,28 @@ def load(kit, policy_rows):
 
 def test_online_votes_are_cancelled_when_a_kiosk_vote_came_first(central_kit, tmp_path):
     kit = central_kit(policy="earliest")
-    load(kit, {"k1": [("open", f"{T}09:00"), ("ballot", "Ana", "kiosk", f"{T}09:00"), ("ballot", "Ben", "kiosk", f"{T}09:15")]})
+    load(
+        kit,
+        {
+            "k1": [
+                ("open", f"{T}09:00"),
+                ("ballot", "Ana", "kiosk", f"{T}09:00"),
+                ("ballot", "Ben", "kiosk", f"{T}09:15"),
+            ]
+        },
+    )
     # "ANA" in capitals with a French date is the same resident; Ben voted online first.
-    data = csv_text([("w1", "2026-05-16 12:00", "ANA"), ("w2", "2026-05-16 08:00", "Ben"), ("w3", "2026-05-16 10:00", "Zoé")])
+    data = csv_text(
+        [
+            ("w1", "2026-05-16 12:00", "ANA"),
+            ("w2", "2026-05-16 08:00", "Ben"),
+            ("w3", "2026-05-16 10:00", "Zoé"),
+        ]
+    )
     with kit.open() as c:
-        report = import_online(c, data, columns=COLUMNS, id_column="vote", time_column="horodatage", now=NOW)
+        report = import_online(
+            c, data, columns=COLUMNS, id_column="vote", time_column="horodatage", now=NOW
+        )
         from sync.publish import central_result
 
         result = central_result(c, now=NOW)
@@ -45,7 +62,14 @@ def test_hold_keeps_cross_channel_groups_for_review(central_kit):
     kit = central_kit()
     load(kit, {"k1": [("open", f"{T}09:00"), ("ballot", "Ana", "kiosk", f"{T}09:00")]})
     with kit.open() as c:
-        report = import_online(c, csv_text([("w1", "2026-05-16T12:00", "Ana")]), columns=COLUMNS, id_column="vote", time_column="horodatage", now=NOW)
+        report = import_online(
+            c,
+            csv_text([("w1", "2026-05-16T12:00", "Ana")]),
+            columns=COLUMNS,
+            id_column="vote",
+            time_column="horodatage",
+            now=NOW,
+        )
     assert report.cancel == () and report.held == 1
 
 
@@ -53,11 +77,22 @@ def test_the_same_import_twice_adds_nothing_and_changed_data_is_refused(central_
     kit = central_kit()
     rows = [("w1", "2026-05-16 12:00", "Ana")]
     with kit.open() as c:
-        import_online(c, csv_text(rows), columns=COLUMNS, id_column="vote", time_column="horodatage", now=NOW)
-        again = import_online(c, csv_text(rows), columns=COLUMNS, id_column="vote", time_column="horodatage", now=NOW)
+        import_online(
+            c, csv_text(rows), columns=COLUMNS, id_column="vote", time_column="horodatage", now=NOW
+        )
+        again = import_online(
+            c, csv_text(rows), columns=COLUMNS, id_column="vote", time_column="horodatage", now=NOW
+        )
         assert again.added == 0
         with pytest.raises(ConflictError):
-            import_online(c, csv_text([("w1", "2026-05-16 12:00", "Other")]), columns=COLUMNS, id_column="vote", time_column="horodatage", now=NOW)
+            import_online(
+                c,
+                csv_text([("w1", "2026-05-16 12:00", "Other")]),
+                columns=COLUMNS,
+                id_column="vote",
+                time_column="horodatage",
+                now=NOW,
+            )
         assert c.store.conn.execute("SELECT count(*) FROM online").fetchone()[0] == 1
 
 
@@ -67,7 +102,10 @@ def test_the_same_import_twice_adds_nothing_and_changed_data_is_refused(central_
         (b"vote;horodatage;Nom\nw1;2026-05-16 12:00;Ana\n", "column missing"),
         (csv_text([("w 1", "2026-05-16 12:00", "Ana")]), "bad online vote id"),
         (csv_text([("w1", "yesterday", "Ana")]), "bad time"),
-        (csv_text([("w1", "2026-05-16 12:00", "Ana"), ("w1", "2026-05-16 12:00", "Ben")]), "repeated"),
+        (
+            csv_text([("w1", "2026-05-16 12:00", "Ana"), ("w1", "2026-05-16 12:00", "Ben")]),
+            "repeated",
+        ),
     ],
 )
 def test_bad_csv_is_refused_with_its_line(text, message):

@@ -1,5 +1,6 @@
 """Tablet pairing: only paired browsers reach the ballot; bad, old or reused tokens are refused."""
 
+import random as random_module
 import re
 import threading
 from datetime import UTC, datetime, timedelta
@@ -67,6 +68,12 @@ def _tablet(app, environ=TABLET):
     return client
 
 
+def _reason(html):
+    """The refusal reason a pairing page shows (language-independent marker), or None."""
+    found = re.search(r'data-pairing-reason="([a-z_]+)"', html)
+    return found.group(1) if found else None
+
+
 def _csrf(html):
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
@@ -116,13 +123,17 @@ def test_unpaired_tablet_gets_no_ballot(kiosk_app):
     for path in ("/", "/check-in", "/ballot/0", "/review", "/receipt"):
         page = tablet.get(path)
         assert page.status_code == 403, path
-        assert "Tablet not paired" in page.text and 'name="action"' not in page.text
+        assert 'id="pairing-required"' in page.text and 'name="action"' not in page.text
+        assert _reason(page.text) == "unpaired"
     # Even with a valid CSRF token (the pairing page hands one out), no flow starts.
     token = _csrf(tablet.get("/pair").text)
     assert tablet.post("/start", data={"csrf_token": token}).status_code == 403
     # The health probe and the pairing pages stay reachable.
     assert tablet.get("/healthz").status_code == 200
     assert tablet.get("/pair").status_code == 200
+    # Open paths are exact (or a folder): a look-alike path is still guarded.
+    assert tablet.get("/pairing-and-more").status_code == 403
+    assert tablet.get("/healthz/../ballot/0").status_code == 403
 
 
 def test_the_devices_own_browser_needs_no_pairing(kiosk_app):
@@ -184,9 +195,9 @@ def test_a_reused_token_or_code_is_refused(kiosk_app):
     second = _tablet(kiosk_app, OTHER_TABLET)
     form = second.get("/pair")
     again = second.post("/pair", data={"csrf_token": _csrf(form.text), "token": offer.token})
-    assert again.status_code == 403 and "already been used" in again.text
+    assert again.status_code == 403 and _reason(again.text) == "used"
     again = second.post("/pair", data={"csrf_token": _csrf(form.text), "code": offer.code})
-    assert again.status_code == 403 and "already been used" in again.text
+    assert again.status_code == 403 and _reason(again.text) == "used"
     assert "Set-Cookie" not in again.headers or COOKIE_NAME not in again.headers["Set-Cookie"]
     assert second.get("/").status_code == 403
 
@@ -198,22 +209,22 @@ def test_an_expired_token_is_refused(kiosk_app, clock):
     clock.now = offer.expires
     assert tablet.get(f"/pair/{offer.token}").status_code == 403
     answer = tablet.post("/pair", data={"csrf_token": _csrf(form.text), "token": offer.token})
-    assert answer.status_code == 403 and "expired" in answer.text
+    assert answer.status_code == 403 and _reason(answer.text) == "expired"
     answer = tablet.post("/pair", data={"csrf_token": _csrf(form.text), "code": offer.code})
-    assert answer.status_code == 403 and "expired" in answer.text
+    assert answer.status_code == 403 and _reason(answer.text) == "expired"
     assert paired_count(kiosk_app) == 0
 
 
 def test_a_forged_or_tampered_token_is_refused(kiosk_app):
     offer = new_pairing(kiosk_app)
     forged = URLSafeSerializer(b"not the kiosk's secret key", salt=TOKEN_SALT).dumps(
-        {"id": "0" * 32, "exp": int((T0 + timedelta(hours=1)).timestamp())}
+        {"id": "0" * 16, "exp": int((T0 + timedelta(hours=1)).timestamp())}
     )
     tampered = offer.token[:-2] + ("AA" if not offer.token.endswith("AA") else "BB")
     tablet = _tablet(kiosk_app)
     for token in (forged, tampered, "nonsense"):
         page = tablet.get(f"/pair/{token}")
-        assert page.status_code == 403 and "damaged" in page.text, token
+        assert page.status_code == 403 and _reason(page.text) == "forged", token
         form = tablet.get("/pair")
         answer = tablet.post("/pair", data={"csrf_token": _csrf(form.text), "token": token})
         assert answer.status_code == 403
@@ -226,10 +237,11 @@ def test_a_forged_or_tampered_token_is_refused(kiosk_app):
 def test_a_forged_cookie_is_refused(kiosk_app):
     tablet = _tablet(kiosk_app)
     stranger = URLSafeSerializer(b"another kiosk's key", salt=COOKIE_SALT).dumps(
-        {"id": "0" * 32, "exp": int((T0 + timedelta(hours=9)).timestamp())}
+        {"id": "0" * 16, "exp": int((T0 + timedelta(hours=9)).timestamp())}
     )
     tablet.set_cookie(COOKIE_NAME, stranger, domain="localhost")
-    assert tablet.get("/").status_code == 403
+    page = tablet.get("/")
+    assert page.status_code == 403 and _reason(page.text) == "forged"
     # Signed with the right key but for an offer never redeemed: still refused.
     offer = new_pairing(kiosk_app)
     unredeemed_id = pairing.check_token(kiosk_app, offer.token)
@@ -237,7 +249,8 @@ def test_a_forged_cookie_is_refused(kiosk_app):
         {"id": unredeemed_id, "exp": int((T0 + timedelta(hours=9)).timestamp())}
     )
     tablet.set_cookie(COOKIE_NAME, own, domain="localhost")
-    assert tablet.get("/").status_code == 403
+    page = tablet.get("/")
+    assert page.status_code == 403 and _reason(page.text) == "unpaired"
 
 
 def test_pairing_lasts_the_day_then_ends(kiosk_app, clock):
@@ -247,7 +260,7 @@ def test_pairing_lasts_the_day_then_ends(kiosk_app, clock):
     assert tablet.get("/").status_code == 200
     clock.now = T0 + timedelta(seconds=kiosk_app.config["PAIRING_COOKIE_SECONDS"])
     page = tablet.get("/")
-    assert page.status_code == 403 and "not paired" in page.text
+    assert page.status_code == 403 and _reason(page.text) == "expired"
 
 
 def test_revoking_unpairs_every_tablet(kiosk_app):
@@ -258,7 +271,7 @@ def test_revoking_unpairs_every_tablet(kiosk_app):
     assert revoke_all(kiosk_app) == 2
     for tablet in tablets:
         page = tablet.get("/")
-        assert page.status_code == 403 and "unpaired this tablet" in page.text
+        assert page.status_code == 403 and _reason(page.text) == "revoked"
     assert paired_count(kiosk_app) == 0
 
 
@@ -306,3 +319,25 @@ def test_agent_include_shows_code_and_a_qr_without_inline_style(kiosk_app):
     svg = html[html.index("<svg") : html.index("</svg>")]
     assert 'role="img"' in svg and "<title>" in svg and 'class="pairing-qr"' in svg
     assert "style" not in html.lower()
+
+
+def test_a_clashing_code_is_drawn_again(kiosk_app):
+    first = new_pairing(kiosk_app, rng=random_module.Random(7))
+    # The same seed draws the same id and code first: the second offer must still be new.
+    second = new_pairing(kiosk_app, rng=_Replay(random_module.Random(7), skip=first))
+    assert second.code != first.code and second.token != first.token
+
+
+class _Replay:
+    """A random source that replays another's first offer once, then draws afresh."""
+
+    def __init__(self, rng, skip):
+        self.rng = rng
+        self.calls = 0
+        self.limit = 16 + len(skip.code)
+
+    def choice(self, seq):
+        self.calls += 1
+        if self.calls > self.limit:
+            return random_module.choice(seq)
+        return self.rng.choice(seq)

@@ -3,17 +3,21 @@
 import json
 import random
 import socket
+import tempfile
 import threading
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
+from fixtures_kiosk import KIOSK_NOW, demo_selections, resident
 
-from kiosk.push import SyncError, SyncOffline, SyncRefused, bundles_url, push_bundle
+from kiosk.push import SyncError, SyncOffline, SyncRefused, bundles_url, push_bundle, sync_now
 from sync import crypto
-from sync.errors import EnrollmentError, PushError, SignatureError
+from sync.bundle import verify_bundle
+from sync.errors import EnrollmentError, PushError, SignatureError, UrneError
 from sync.push import (
     NonceMemory,
     ReplayedPushError,
@@ -35,6 +39,8 @@ class Central:
         self.nonces = NonceMemory()
         self.bundles = set()
         self.drop_next = 0
+        self.lose_answer = 0
+        self.election = None
         self.garbage = False
         self.hits = 0
 
@@ -60,6 +66,19 @@ class Central:
             return 401, {"ok": False, "error": "unknown-device", "message": str(exc)}
         except SignatureError as exc:
             return 401, {"ok": False, "error": "bad-signature", "message": str(exc)}
+        count, head = 3, "ab" * 32
+        if self.election is not None:
+            # A real bundle: verified completely, and it must be the signing device's.
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "push.urne"
+                path.write_bytes(body)
+                try:
+                    bundle = verify_bundle(path, self.election)
+                except UrneError as exc:
+                    return 422, {"ok": False, "error": "bad-bundle", "message": str(exc)}
+            if (bundle.device, bundle.epoch) != (device, epoch):
+                return 422, {"ok": False, "error": "bad-bundle", "message": "another device"}
+            count, head = bundle.count, bundle.head
         digest = crypto.sha256_hex(body)
         status = "already-present" if digest in self.bundles else "imported"
         self.bundles.add(digest)
@@ -68,9 +87,9 @@ class Central:
             "status": status,
             "device": device,
             "epoch": epoch,
-            "records_new": 3 if status == "imported" else 0,
-            "records_present": 0 if status == "imported" else 3,
-            "head": "ab" * 32,
+            "records_new": count if status == "imported" else 0,
+            "records_present": 0 if status == "imported" else count,
+            "head": head,
             "server_time": format_time(SERVER_NOW),
         }
 
@@ -93,6 +112,12 @@ def central():
                 code, answer = 404, {"ok": False, "error": "not-found"}
             else:
                 code, answer = state.answer(self.headers, body)
+            if state.lose_answer:
+                # Imported, but the answer is lost on the way back.
+                state.lose_answer -= 1
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
             raw = b"<html>proxy error</html>" if state.garbage else json.dumps(answer).encode()
             self.send_response(code)
             self.send_header("Content-Type", "application/json")
@@ -232,3 +257,98 @@ def test_an_unusable_central_address_is_refused(url):
 
 def test_the_endpoint_is_under_the_configured_address():
     assert bundles_url("https://bp.example/urne/") == "https://bp.example/urne/api/v1/bundles"
+
+
+# The whole "Sync now": a real kiosk store's bundle, verified at the other end.
+
+
+@pytest.fixture
+def kiosk_central(central, kiosk_store):
+    """The loopback central, knowing the kiosk's enrolled key and verifying real bundles."""
+    central.election = kiosk_store.election
+    central.lookup = lambda device, epoch: (
+        bytes(kiosk_store.certificate.key)
+        if (device, epoch) == (kiosk_store.device, kiosk_store.epoch)
+        else Central.lookup(central, device, epoch)
+    )
+    for n in range(3):
+        kiosk_store.cast(
+            demo_selections(kiosk_store, n),
+            identity=resident(n),
+            lang="fr",
+            now=KIOSK_NOW,
+            clock="agent",
+        )
+    return central
+
+
+def server_time():
+    return SERVER_NOW
+
+
+def test_sync_now_sends_every_record_and_the_central_verifies_them(kiosk_central, kiosk_store):
+    answer, count, head = sync_now(kiosk_store, kiosk_central.url, now=server_time)
+    status = kiosk_store.status(KIOSK_NOW)
+    assert count == status.records == 4  # session_open and three ballots
+    assert head == status.head == answer.head
+    assert (answer.status, answer.new) == ("imported", 4)
+    # Nothing left behind in the kiosk's folder; a second sync finds everything there.
+    assert not list(kiosk_store.home.glob(".push-*"))
+    again, _, _ = sync_now(kiosk_store, kiosk_central.url, now=server_time)
+    assert (again.status, again.present) == ("already-present", 4)
+
+
+def test_a_lost_answer_is_retried_and_found_already_present(kiosk_central, kiosk_store):
+    kiosk_central.lose_answer = 1
+    answer, count, _ = sync_now(kiosk_store, kiosk_central.url, now=server_time)
+    assert kiosk_central.hits == 2
+    assert (answer.status, answer.present) == ("already-present", count)
+
+
+def test_sync_now_with_a_stale_clock_is_refused(kiosk_central, kiosk_store):
+    with pytest.raises(SyncRefused) as err:
+        sync_now(kiosk_store, kiosk_central.url, now=lambda: SERVER_NOW - timedelta(hours=2))
+    assert err.value.code == "stale-time"
+    assert kiosk_central.bundles == set()
+
+
+def test_sync_now_to_a_bad_address_writes_nothing(kiosk_store):
+    with pytest.raises(SyncError, match="address"):
+        sync_now(kiosk_store, "central.example", now=server_time)
+    assert not list(kiosk_store.home.glob(".push-*"))
+
+
+def test_sync_now_against_the_real_central_endpoint(kiosk_store, store_template, tmp_path):
+    """Both halves of docs/sync-protocol.md together: kiosk/push.py to central/api.py."""
+    from werkzeug.serving import make_server
+
+    from app import create_app
+    from sync.central_home import init_central
+
+    paths = store_template["authority"]
+    home = tmp_path / "central"
+    init_central(home, paths.package, paths.central_key, "correct horse battery staple")
+    central_app = create_app({"HOME": str(home), "TESTING": True})
+    server = make_server("127.0.0.1", 0, central_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    for n in range(2):
+        kiosk_store.cast(
+            demo_selections(kiosk_store, n),
+            identity=resident(n),
+            lang="fr",
+            now=KIOSK_NOW,
+            clock="agent",
+        )
+    try:
+        answer, count, head = sync_now(kiosk_store, url, now=lambda: datetime.now(UTC))
+        assert (answer.status, answer.new, answer.head) == ("imported", 3, head)
+        again, _, _ = sync_now(kiosk_store, url, now=lambda: datetime.now(UTC))
+        assert (again.status, again.new, again.present) == ("already-present", 0, 3)
+        with pytest.raises(SyncRefused) as err:
+            sync_now(kiosk_store, url, now=lambda: datetime.now(UTC) + timedelta(minutes=30))
+        assert err.value.code == "stale-time"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -158,3 +158,59 @@ def test_line_round_trip_and_refusals():
 def test_selections_fixture_are_valid(enrolled):
     for s in SELECTIONS:
         enrolled.election.validate_selections(s)
+
+
+def _signed_ballot_bytes(enrolled, body_bytes):
+    return body_bytes, crypto.sign(enrolled.device_key, "urne/1/record", body_bytes)
+
+
+def test_fast_path_refuses_non_canonical_selections(enrolled):
+    body_bytes, _ = make_chain(enrolled, 2)[1]
+    checker = records.RecordChecker(
+        key=enrolled.certificate.key, election=enrolled.election, device="kiosk-01", epoch=1
+    )
+    assert records.BALLOT_BYTES.match(body_bytes)
+    start = body_bytes.index(b'"selections":') + len(b'"selections":')
+    end = body_bytes.index(b',"seq":')
+    for bad in (
+        b'{"dept":["d2"],"canton-1":{"c2":1}}',
+        b'{"canton-1":{"c2":1}, "dept":["d2"]}',
+        b'{"canton-1":{"c2":1.0},"dept":["d2"]}',
+    ):
+        mutated = body_bytes[:start] + bad + body_bytes[end:]
+        with pytest.raises(CanonicalError):
+            checker.check(*_signed_ballot_bytes(enrolled, mutated))
+
+
+def test_invalid_selections_are_never_cached(enrolled):
+    body_bytes, _ = make_chain(enrolled, 2)[1]
+    checker = records.RecordChecker(
+        key=enrolled.certificate.key, election=enrolled.election, device="kiosk-01", epoch=1
+    )
+    start = body_bytes.index(b'"selections":') + len(b'"selections":')
+    end = body_bytes.index(b',"seq":')
+    bad = body_bytes[:start] + b'{"canton-1":{},"dept":["d1","d2","d3"]}' + body_bytes[end:]
+    for _ in range(2):
+        with pytest.raises(SelectionError):
+            checker.check(*_signed_ballot_bytes(enrolled, bad))
+    good = checker.check(*make_chain(enrolled, 2)[1])
+    assert good == records.validate_body(__import__("json").loads(body_bytes))
+
+
+def test_light_check_agrees_with_the_full_check(enrolled):
+    chain = make_chain(enrolled, 8)
+    checker = records.RecordChecker(
+        key=enrolled.certificate.key, election=enrolled.election, device="kiosk-01", epoch=1
+    )
+    for body_bytes, sig in chain * 2:  # the second pass takes the cached fast path
+        body = __import__("json").loads(body_bytes)
+        assert checker.check_light(body_bytes, sig)[:3] == (body["seq"], body["prev"], body["type"])
+    body_bytes, sig = chain[3]
+    with pytest.raises(SignatureError):
+        checker.check_light(body_bytes, sig[:-1] + bytes([sig[-1] ^ 1]))
+    other = records.RecordChecker(
+        key=enrolled.certificate.key, election=enrolled.election, device="kiosk-02", epoch=1
+    )
+    other._valid = set(checker._valid)
+    with pytest.raises(RecordError, match="record device does not match its certificate"):
+        other.check_light(body_bytes, sig)

@@ -66,9 +66,11 @@ def test_whole_vote_in_french_commits_one_ballot_and_shows_its_receipt(app, clie
     assert re.fullmatch(r"[A-Z0-9]{4,6}-[A-Z0-9]{4,6}", code)
     assert "Merci, votre vote est enregistré" in text(receipt)
     assert stored(app)[:2] == (1, 1)
-    body = app.extensions["urne_kiosk"]["store"].db.conn.execute(
-        "SELECT body FROM records WHERE kind = 'ballot'"
-    ).fetchone()[0]
+    body = (
+        app.extensions["urne_kiosk"]["store"]
+        .db.conn.execute("SELECT body FROM records WHERE kind = 'ballot'")
+        .fetchone()[0]
+    )
     assert b'"departement":["D01","D02"]' in body and b'"territoires":["T01"]' in body
     assert b'"lang":"fr"' in body
 
@@ -78,7 +80,9 @@ def test_receipt_code_is_derived_from_the_stored_ballot(app, client):
 
     receipt = vote(client)
     store = app.extensions["urne_kiosk"]["store"]
-    ballot_id = store.db.conn.execute("SELECT ballot_id FROM records WHERE kind='ballot'").fetchone()[0]
+    ballot_id = store.db.conn.execute(
+        "SELECT ballot_id FROM records WHERE kind='ballot'"
+    ).fetchone()[0]
     assert receipt_code(store.receipt_key, ballot_id) in receipt.get_data(as_text=True)
 
 
@@ -109,7 +113,9 @@ def test_postcode_refusal_says_why_and_stores_nothing(app, client):
 
 def test_missing_declaration_and_bad_fields_are_explained_and_kept_out_of_storage(app, client):
     before = stored(app)
-    _tok, page = begin(client, dict(IDENTITY, declaration="", postcode="64A", birth_date="31/02/1990"))
+    _tok, page = begin(
+        client, dict(IDENTITY, declaration="", postcode="64A", birth_date="31/02/1990")
+    )
     assert page.status_code == 422
     words = text(page)
     assert "5 chiffres" in words and "n'est pas une date" in words and "cocher la case" in words
@@ -187,9 +193,11 @@ def test_review_can_go_back_to_a_section_and_return(client):
 def test_blank_section_is_allowed_only_when_the_rule_allows_it(app, client):
     receipt = vote(client, departement=("D03",), territoires=())
     assert receipt.status_code == 200
-    body = app.extensions["urne_kiosk"]["store"].db.conn.execute(
-        "SELECT body FROM records WHERE kind = 'ballot'"
-    ).fetchone()[0]
+    body = (
+        app.extensions["urne_kiosk"]["store"]
+        .db.conn.execute("SELECT body FROM records WHERE kind = 'ballot'")
+        .fetchone()[0]
+    )
     assert b'"territoires":[]' in body
 
 
@@ -289,3 +297,18 @@ def test_switches_never_redirect_off_the_kiosk(client, target):
     tok = token(client.get("/"))
     response = client.post("/display", data={"csrf_token": tok, "contrast": "high", "next": target})
     assert response.location == "/"
+
+
+def test_ballot_page_and_its_assets_weigh_under_150_kb_and_stay_on_this_host(client):
+    tok, _ = begin(client)
+    page = client.get("/ballot/1")
+    html = page.get_data(as_text=True)
+    total = len(page.get_data())
+    assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', html)
+    assert any(a.endswith(".css") for a in assets) and any(a.endswith(".js") for a in assets)
+    for asset in set(assets):
+        response = client.get(asset)
+        assert response.status_code == 200, asset
+        total += len(response.get_data())
+    assert not re.search(r'(?:src|href)="(?:https?:)?//', html)
+    assert total < 150 * 1024, f"{total} bytes"

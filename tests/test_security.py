@@ -81,17 +81,21 @@ def test_every_form_carries_a_csrf_token(client):
 )
 def test_posts_without_a_csrf_token_are_refused(app, client, path, data):
     client.get("/")
-    before = app.extensions["urne_kiosk"]["store"].db.conn.execute(
-        "SELECT count(*) FROM records"
-    ).fetchone()[0]
+    before = (
+        app.extensions["urne_kiosk"]["store"]
+        .db.conn.execute("SELECT count(*) FROM records")
+        .fetchone()[0]
+    )
     response = client.post(path, data=data)
     assert response.status_code == 400
     assert "Cette page a expiré" in response.get_data(as_text=True)
     with client.session_transaction() as sess:
         assert "lang" not in sess and "contrast" not in sess
-    after = app.extensions["urne_kiosk"]["store"].db.conn.execute(
-        "SELECT count(*) FROM records"
-    ).fetchone()[0]
+    after = (
+        app.extensions["urne_kiosk"]["store"]
+        .db.conn.execute("SELECT count(*) FROM records")
+        .fetchone()[0]
+    )
     assert after == before
 
 
@@ -106,9 +110,11 @@ def test_a_cast_without_a_token_never_commits(app, client):
     client.post("/ballot/0", data={"csrf_token": tok, "project": ["D01"]})
     client.post("/ballot/1", data={"csrf_token": tok, "project": ["T01"]})
     assert client.post("/confirm").status_code == 400
-    count = app.extensions["urne_kiosk"]["store"].db.conn.execute(
-        "SELECT count(*) FROM records WHERE kind = 'ballot'"
-    ).fetchone()[0]
+    count = (
+        app.extensions["urne_kiosk"]["store"]
+        .db.conn.execute("SELECT count(*) FROM records WHERE kind = 'ballot'")
+        .fetchone()[0]
+    )
     assert count == 0
 
 

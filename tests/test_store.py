@@ -1,12 +1,13 @@
 """KioskStore: one transaction per cast, one vote per resident, the chain re-verified at start."""
 
+import itertools
 import sqlite3
 import threading
 from datetime import date, timedelta
 
 import pytest
 from fixtures_kiosk import KIOSK_NOW, demo_selections, resident
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kiosk.eligibility import age_on
@@ -24,7 +25,7 @@ from kiosk.errors import (
 from kiosk.store import KioskStore
 from sync import records, tags
 from sync.canonical import parse_canonical
-from sync.errors import SelectionError
+from sync.errors import RecordError, SelectionError
 
 
 def _cast(store, n, **kwargs):
@@ -101,7 +102,13 @@ def test_the_identity_never_reaches_the_database_files(kiosk_store, store_home):
                      clock="agent")  # fmt: skip
     raw = b"".join(p.read_bytes() for p in store_home.glob("kiosk.db*"))
     assert len(raw) > 4096
-    for needle in ("Zubiriaurre", "zubiriaurre", "Gwendoline", "gwendoline", identity["birth_date"]):
+    for needle in (
+        "Zubiriaurre",
+        "zubiriaurre",
+        "Gwendoline",
+        "gwendoline",
+        identity["birth_date"],
+    ):
         assert needle.encode() not in raw
     # Only the keyed tag is kept, and the record holds it sealed, not in clear.
     tag = kiosk_store.tag_for(identity)
@@ -139,7 +146,12 @@ def test_close_reports_count_and_the_head_of_the_close_record(kiosk_store):
         kiosk_store.db.execute("SELECT body FROM records ORDER BY seq DESC LIMIT 1").fetchone()[0]
     )
     assert count == 3 and head == kiosk_store.status(KIOSK_NOW).head
-    assert (body["type"], body["ballots"], body["voids"], body["total"]) == ("session_close", 3, 0, 3)
+    assert (body["type"], body["ballots"], body["voids"], body["total"]) == (
+        "session_close",
+        3,
+        0,
+        3,
+    )
     assert body["time"] == "2026-05-12T12:07"
 
 
@@ -316,3 +328,120 @@ def test_status_counts_today_and_in_total(kiosk_store):
     assert st.device == "demo-1" and st.epoch == 1 and st.session.open
     assert st.fingerprint == kiosk_store.certificate.fingerprint and st.free_disk > 0
     assert st.last_export is None and st.chain.records == 0
+
+
+def test_paper_ballots_and_bad_fields(kiosk_store):
+    receipt = kiosk_store.cast(demo_selections(kiosk_store), identity=resident(4), lang="oc",
+                               channel="paper", now=KIOSK_NOW, clock="agent")  # fmt: skip
+    body = parse_canonical(kiosk_store.db.execute("SELECT body FROM records WHERE seq = ?",
+                                                  (receipt.seq,)).fetchone()[0])  # fmt: skip
+    assert (body["channel"], body["lang"]) == ("paper", "oc")
+    before = _snapshot(kiosk_store)
+    for bad in ({"lang": "de"}, {"channel": "post"}, {"clock": "sundial"}):
+        kwargs = {"lang": "fr", "channel": "kiosk", "clock": "agent", **bad}
+        with pytest.raises(RecordError):
+            kiosk_store.cast(demo_selections(kiosk_store), identity=resident(5), now=KIOSK_NOW,
+                             **kwargs)  # fmt: skip
+    assert _snapshot(kiosk_store) == before
+
+
+def test_voting_outside_the_window_is_refused(kiosk_store):
+    with pytest.raises(StandClosed, match="voting is closed"):
+        _cast(kiosk_store, 1, now=KIOSK_NOW + timedelta(days=90))
+
+
+def test_an_injected_rng_makes_the_record_reproducible(store_home, tmp_path):
+    import random
+    import shutil
+
+    bodies = []
+    for copy in ("a", "b"):
+        home = shutil.copytree(store_home, tmp_path / copy)
+        store = KioskStore.open(home, now=KIOSK_NOW)
+        store.open_session(KIOSK_NOW, clock="agent")
+        _cast(store, 1, rng=random.Random(5))
+        bodies.append(store.db.execute("SELECT body FROM records WHERE seq = 2").fetchone()[0])
+        store.close()
+    assert bodies[0] == bodies[1]
+
+
+def test_a_revoked_device_cannot_open_its_stand(store_template, store_home):
+    from sync import crypto, enroll
+    from sync.errors import RevokedError
+
+    authority = store_template["authority"]
+    data = enroll.build_revocations(
+        store_template["election"],
+        authority_key=crypto.load_private_key(authority.authority_key),
+        revoked=[{"device": "demo-1", "epoch": 1, "reason": "stolen at the market"}],
+        serial=1,
+    )
+    (store_home / "revocations.urne").write_bytes(data)
+    with pytest.raises(RevokedError, match="stolen at the market"):
+        KioskStore.open(store_home, now=KIOSK_NOW)
+
+
+OPS = ("cast_new", "cast_again", "void", "close", "open", "restart")
+_RUNS = itertools.count()
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(st.lists(st.sampled_from(OPS), max_size=14))
+def test_any_sequence_of_agent_and_resident_actions_keeps_the_chain_whole(
+    store_template, tmp_path, ops
+):
+    import shutil
+
+    home = tmp_path / f"run-{next(_RUNS)}"
+    shutil.copytree(store_template["home"], home)
+    store = KioskStore.open(home, now=KIOSK_NOW)
+    model = {"open": False, "voted": [], "ballots": 0, "voids": 0, "voidable": None}
+    fresh = itertools.count(1)
+    try:
+        for op in ops:
+            if op == "restart":
+                store.close()
+                store = KioskStore.open(home, now=KIOSK_NOW)
+                model["voidable"] = None
+            elif op in ("open", "close"):
+                wanted = op == "open"
+                if model["open"] == wanted:
+                    with pytest.raises(SessionError):
+                        getattr(store, f"{op}_session")(KIOSK_NOW, clock="agent")
+                else:
+                    getattr(store, f"{op}_session")(KIOSK_NOW, clock="agent")
+                    model["open"], model["voidable"] = wanted, None
+            elif op == "void":
+                if not model["open"]:
+                    with pytest.raises(StandClosed):
+                        store.void_last("asked", now=KIOSK_NOW, window_seconds=60)
+                elif model["voidable"] is None:
+                    with pytest.raises(VoidRefused):
+                        store.void_last("asked", now=KIOSK_NOW, window_seconds=60)
+                else:
+                    store.void_last("asked", now=KIOSK_NOW, window_seconds=60)
+                    model["voted"].remove(model["voidable"])
+                    model["voids"] += 1
+                    model["voidable"] = None
+            else:
+                n = model["voted"][-1] if op == "cast_again" and model["voted"] else next(fresh)
+                if not model["open"]:
+                    with pytest.raises(StandClosed):
+                        _cast(store, n)
+                elif n in model["voted"]:
+                    with pytest.raises(AlreadyVoted):
+                        _cast(store, n)
+                else:
+                    _cast(store, n)
+                    model["voted"].append(n)
+                    model["ballots"] += 1
+                    model["voidable"] = n
+        report = store.check()
+        assert (report.ballots, report.voids) == (model["ballots"], model["voids"])
+        assert store.session().open == model["open"]
+    finally:
+        store.close()

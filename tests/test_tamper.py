@@ -444,14 +444,14 @@ def test_wrong_election(kit, tmp_path):
 
 def test_file_name_must_agree_with_manifest(kit, tmp_path):
     ctx, golden, _ = kit
-    (tmp_path / "kiosk-01_e1_000001-000006.zip").write_bytes(golden)
-    verify_bundle(tmp_path / "kiosk-01_e1_000001-000006.zip", ctx.election)
-    (tmp_path / "kiosk-02_e1_000001-000006.zip").write_bytes(golden)
+    (tmp_path / "kiosk-01-e1-0000001-0000006.urne").write_bytes(golden)
+    verify_bundle(tmp_path / "kiosk-01-e1-0000001-0000006.urne", ctx.election)
+    (tmp_path / "kiosk-02-e1-0000001-0000006.urne").write_bytes(golden)
     with pytest.raises(
         BundleError,
         match="file name and manifest disagree on the device: expected kiosk-01, got kiosk-02",
     ):
-        verify_bundle(tmp_path / "kiosk-02_e1_000001-000006.zip", ctx.election)
+        verify_bundle(tmp_path / "kiosk-02-e1-0000001-0000006.urne", ctx.election)
 
 
 _GOLDEN = {}
@@ -469,7 +469,7 @@ def _golden_once():
 
 
 @settings(
-    max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(st.data())
 def test_any_single_byte_change_is_detected(tmp_path, data):
@@ -482,6 +482,7 @@ def test_any_single_byte_change_is_detected(tmp_path, data):
         verify_bundle(path, ctx.election)
 
 
+@pytest.mark.slow
 def test_every_byte_position_single_flip(tmp_path):
     """Exhaustive over positions (one flip each), complementing the random property above."""
     ctx, golden = _golden_once()

@@ -90,7 +90,7 @@ def build():
         )
         prev = records.record_hash(body_bytes)
     bundle_path = write_bundle(
-        home / "kiosk-01_e1_000001-000004.zip", certificate_bytes=certificate, records=chain, device_key=device_key,
+        home / "kiosk-01-e1-0000001-0000004.urne", certificate_bytes=certificate, records=chain, device_key=device_key,
         now=NOW, cumulative=True,
     )  # fmt: skip
     bundle = bundle_path.read_bytes()
@@ -139,7 +139,7 @@ def build():
         "device.cert": certificate,
         "records.jsonl": zipfile.ZipFile(io.BytesIO(bundle)).read("records.jsonl"),
         "manifest.json": manifest,
-        "kiosk-01_e1_000001-000004.zip": bundle,
+        "kiosk-01-e1-0000001-0000004.urne": bundle,
         "revocations.urne": revocations,
     }
 
@@ -189,7 +189,7 @@ def test_vectors_check_out_with_plain_primitives():
         m["manifest"]["members"]["records.jsonl"]
         == hashlib.sha256(VECTORS.joinpath("records.jsonl").read_bytes()).hexdigest()
     )
-    bundle = VECTORS.joinpath("kiosk-01_e1_000001-000004.zip").read_bytes()
+    bundle = VECTORS.joinpath("kiosk-01-e1-0000001-0000004.urne").read_bytes()
     assert hashlib.sha256(bundle).hexdigest() == v["bundle_sha256"]
     gen = canonical_bytes({"device": "kiosk-01", "election": v["election_id"], "epoch": 1})
     assert hashlib.sha256(_msg("urne/1/genesis", gen)).hexdigest() == v["genesis"]
@@ -198,7 +198,7 @@ def test_vectors_check_out_with_plain_primitives():
 def test_vector_bundle_verifies_and_tag_opens():
     election, _, _, central, _ = mini_election(seed=1)
     v = json.loads((VECTORS / "vectors.json").read_bytes())
-    vb = verify_bundle(VECTORS / "kiosk-01_e1_000001-000004.zip", election)
+    vb = verify_bundle(VECTORS / "kiosk-01-e1-0000001-0000004.urne", election)
     assert vb.count == 4 and vb.hash == v["bundle_sha256"]
     tag = tags.open_tag(central, v["voter_tag"]["sealed"], election.id)
     assert tag.hex() == v["voter_tag"]["tag"]

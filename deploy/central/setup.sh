@@ -102,6 +102,7 @@ if [[ -f "$here/../../docs/deploy.md" ]]; then put "$here/../../docs/deploy.md" 
 
 # 4. Units, backup script, nginx site, log rotation.
 put "$here/bin/urne-central-backup" /usr/local/lib/urne/urne-central-backup 0755
+put "$here/config/gunicorn-central.conf.py" /usr/local/lib/urne/gunicorn-central.conf.py 0644
 for unit in urne-central.service urne-central-backup.service urne-central-backup.timer; do
     put "$here/systemd/$unit" "/etc/systemd/system/$unit" 0644
 done

@@ -29,6 +29,8 @@ class MesData:
         col = {p: j for j, p in enumerate(ids)}
         self.cost = [int(instance.cost[p] * self.scale) for p in ids]
         groups = profile.groups
+        if len(groups) > 0.6 * profile.n:  # few identical ballots: one entry per voter is faster
+            groups = [(items, 1) for items, m in groups for _ in range(m)]
         self.mult = np.array([m for _, m in groups], dtype=np.int64)
         weight = np.zeros((len(groups), len(ids)), dtype=np.int64)
         for g, (items, _) in enumerate(groups):
@@ -45,6 +47,7 @@ class MesData:
             m = self.mult[idx]
             self.cols.append((idx, w.astype(np.float64), m.astype(np.float64), (w * m).astype(np.float64)))
         self.unit = [bool(np.all(c[1] == 1)) for c in self.cols]
+        self.plain = [u and bool(np.all(c[2] == 1)) for u, c in zip(self.unit, self.cols, strict=True)]
         self.total_w = [int(self.mweight[:, j].sum()) for j in range(len(ids))]
         incidence = (weight > 0).astype(np.int32)
         self.touch = [np.flatnonzero(row) for row in incidence.T @ incidence]
@@ -117,15 +120,15 @@ class _Run:
     def exact_price(self, j, ev):
         """Exact (rho, N, rich_w, poor mask) of column j from its float evaluation `ev`."""
         d = self.d
-        q, key, poor, border, rich_w = ev
+        q, key, poor, border, rich_w, any_poor = ev
         idx, w, _, mw = self.live[j]
         cost = d.cost[j]
-        if not border and not poor.any():
-            return Fraction(1, rich_w), None, rich_w, poor
+        if not border and not any_poor:
+            return Fraction(1, rich_w), None, rich_w, None
         self._sync()
         band = REL * q
         near = np.flatnonzero(np.abs(key - q) <= band)
-        poor = poor.copy()
+        poor = (key < q) if poor is None else poor.copy()
         for _ in range(len(near) + 2):
             rich_w = int(mw[~poor].sum())
             if rich_w == 0:  # everyone pays all: the price is the largest budget per point
@@ -145,7 +148,8 @@ class _Run:
 
     # -- float proposal --------------------------------------------------------------------
     def evaluate(self, j):
-        """(q, key, poor mask, border?, rich weight) as floats, or None when supporters cannot pay."""
+        """Float proposal (q, key, poor mask or None, border?, rich weight, any poor?), or None
+        when the supporters cannot pay. A None mask means `key < q` (exact: no border)."""
         d = self.d
         if self.dead[j] * 4 > len(self.live[j][0]):
             idx, w, m, mw = self.live[j]
@@ -153,8 +157,12 @@ class _Run:
             self.live[j] = (idx[keep], w[keep], m[keep], mw[keep])
             self.dead[j] = 0
         idx, w, m, mw = self.live[j]
+        if not len(idx):  # every supporter is exhausted
+            return None
         b = self.bf[idx]
         cost = d.cost[j]
+        if d.plain[j]:
+            return self._evaluate_plain(j, b, cost)
         mb = b * m
         money = float(mb.sum())
         if money < cost * (1 - REL) or (money <= cost * (1 + REL) and not self.exact_affordable(j)):
@@ -162,9 +170,8 @@ class _Run:
         key = b if d.unit[j] else b / w
         total = float(mw.sum())
         q = cost / total
-        lo = float(key.min())
-        if lo > q * (1 + REL):
-            return q, key, np.zeros(len(idx), dtype=bool), False, round(total)
+        if float(key.min()) > q * (1 + REL):
+            return q, key, None, False, round(total), False
         poor_w = 0.0
         while True:
             poor = key < q
@@ -179,22 +186,50 @@ class _Run:
                 break
             q = (cost - float(mb @ poor)) / (total - pw)
         border = bool(np.min(np.abs(key - q)) <= REL * q)
-        return q, key, poor, border, round(total - pw)
+        return q, key, poor, border, round(total - pw), True
+
+    def _evaluate_plain(self, j, b, cost):
+        # One voter per entry, one point each: grow the poor set until the price settles.
+        count = len(b)
+        q = cost / count
+        if float(b.min()) > q * (1 + REL):
+            return q, b, None, False, count, False
+        money = float(b.sum())
+        if money < cost * (1 - REL) or (money <= cost * (1 + REL) and not self.exact_affordable(j)):
+            return None
+        k = 0
+        while True:
+            poor = b < q
+            k2 = int(np.count_nonzero(poor))
+            if k2 == k:
+                break
+            k = k2
+            if k >= count:  # everyone poor: the price is the largest budget
+                q = float(b.max())
+                poor = b < q
+                k = int(np.count_nonzero(poor))
+                break
+            q = (cost - float(np.dot(b, poor))) / (count - k)
+        border = np.count_nonzero(b < q * (1 + REL)) != np.count_nonzero(b <= q * (1 - REL))
+        return q, b, poor, bool(border), count - k, k > 0
 
     # -- funding ---------------------------------------------------------------------------
     def fund(self, j, ev, exact):
         """Apply the funding of column j: poor supporters are exhausted, the rich pay q x score."""
         d = self.d
-        q, key, poor, border, rich_w = ev
+        q, key, poor, border, rich_w, any_poor = ev
         idx, w = self.live[j][0], self.live[j][1]
         if exact is not None:
-            _, N, rich_w, poor = exact
+            _, N, rich_w, exact_poor = exact
+            poor = poor if exact_poor is None else exact_poor
             if N is None:
                 self._sync()
                 N = d.cost[j] * self.D
             self._push(j, N, rich_w)
             q = N / self.D
-        else:
+        if poor is None:
+            poor = key < q if any_poor else np.zeros(len(idx), dtype=bool)
+        if exact is None:
             self.pending.append((j, idx[poor & ~self.exh[idx]], rich_w))
         newly = idx[poor]
         self.exh[newly] = True
@@ -244,7 +279,8 @@ def mes_run(data, t, hints=()):
             exact = None
         else:
             priced = sorted(
-                (run.exact_price(j, ev), data.ids[j], j, ev) for j, ev in near
+                ((run.exact_price(j, ev), data.ids[j], j, ev) for j, ev in near),
+                key=lambda p: (p[0][0], p[1]),
             )
             low = priced[0][0][0]
             tied = [p for p in priced if p[0][0] == low]

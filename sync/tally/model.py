@@ -2,6 +2,7 @@
 
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import chain
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from math import lcm
@@ -118,15 +119,34 @@ def make_instance(projects, budget):
     return Instance(tuple(ids), cost, money(budget, "budget"), canton, category)
 
 
-@dataclass(frozen=True)
 class Profile:
-    """Ballots grouped by identical content: `groups` is a list of ((project, weight), ...) and count."""
+    """Validated ballots of one section: scores now, identical ballots grouped on demand."""
 
-    ballot_type: str
-    groups: list
-    n: int
-    score: dict
-    votes: dict
+    def __init__(self, ballot_type, ballots, score, votes):
+        self.ballot_type = ballot_type
+        self.ballots = ballots
+        self.n = len(ballots)
+        self.score = score
+        self.votes = votes
+        self._groups = None
+
+    @property
+    def groups(self):
+        """[(((project, weight), ...), count), ...]: identical ballots once, with their count."""
+        if self._groups is None:
+            kind = self.ballot_type
+            if kind == "cumulative":
+                raw = Counter(tuple(sorted(b.items())) for b in self.ballots)
+                grouped = Counter()
+                for key, mult in raw.items():
+                    grouped[tuple((p, w) for p, w in key if w)] += mult
+            else:
+                raw = Counter(map(tuple, self.ballots))
+                grouped = Counter()
+                for key, mult in raw.items():
+                    grouped[_weights(kind, key)] += mult
+            self._groups = list(grouped.items())
+        return self._groups
 
 
 def _weights(kind, ballot):
@@ -142,75 +162,63 @@ def _weights(kind, ballot):
 def _check_ballot(kind, ballot, known, where):
     if kind == "cumulative":
         if not isinstance(ballot, dict):
-            raise TallyError(
-                "cumulative ballot must map project ids to points",
-                where=where,
-                got=type(ballot).__name__,
-            )
-        items = list(ballot.items())
-        for pid, pts in items:
+            raise TallyError("cumulative ballot must map project ids to points", where=where, got=type(ballot).__name__)
+        for pid, pts in ballot.items():
             if isinstance(pts, bool) or not isinstance(pts, int) or pts < 0:
-                raise TallyError(
-                    "points must be a non-negative integer", where=f"{where}.{pid}", got=repr(pts)
-                )
-        pids = [p for p, _ in items]
+                raise TallyError("points must be a non-negative integer", where=f"{where}.{pid}", got=repr(pts))
+        pids = list(ballot)
     else:
         if not isinstance(ballot, (list, tuple)):
-            raise TallyError(
-                "ballot must be a list of project ids", where=where, got=type(ballot).__name__
-            )
+            raise TallyError("ballot must be a list of project ids", where=where, got=type(ballot).__name__)
         pids = list(ballot)
         if len(set(pids)) != len(pids):
             raise TallyError("project listed twice", where=where, expected="distinct ids", got=pids)
     for pid in pids:
         if pid not in known:
-            raise TallyError(
-                "unknown project", where=where, expected="a project of the section", got=repr(pid)
-            )
+            raise TallyError("unknown project", where=where, expected="a project of the section", got=repr(pid))
 
 
 def make_profile(instance, ballots, ballot_type):
-    """Validate the selections of one section and group identical ballots (exact integer scores)."""
+    """Validate the selections of one section and count exact integer scores and votes."""
     if ballot_type not in BALLOT_TYPES:
-        raise TallyError(
-            "unknown ballot type",
-            where="ballot_type",
-            expected="/".join(BALLOT_TYPES),
-            got=ballot_type,
-        )
-    if ballot_type == "cumulative":
-        raw = Counter(
-            tuple(sorted(b.items())) if isinstance(b, dict) else ("?", id(b)) for b in ballots
-        )
-    else:
-        raw = Counter(tuple(b) if isinstance(b, (list, tuple)) else ("?", id(b)) for b in ballots)
+        raise TallyError("unknown ballot type", where="ballot_type", expected="/".join(BALLOT_TYPES), got=ballot_type)
+    ballots = list(ballots)
     known = set(instance.ids)
-    grouped = Counter()
-    for key, mult in raw.items():
-        ballot = dict(key) if ballot_type == "cumulative" and key[:1] != ("?",) else list(key)
-        try:
-            if key[:1] == ("?",):
-                raise TallyError("malformed ballot", where="ballots")
-            _check_ballot(ballot_type, ballot, known, "ballots")
-        except TallyError:
-            _locate(instance, ballots, ballot_type)
-            raise
-        grouped[_weights(ballot_type, ballot)] += mult
     score = dict.fromkeys(instance.ids, 0)
     votes = dict.fromkeys(instance.ids, 0)
-    groups = sorted(grouped.items())
-    for items, mult in groups:
-        for pid, w in items:
-            score[pid] += w * mult
-            votes[pid] += mult
-    return Profile(ballot_type, groups, sum(raw.values()), score, votes)
-
-
-def _locate(instance, ballots, kind):
-    # Slow path, only on error: name the first bad ballot by its index.
-    known = set(instance.ids)
-    for i, ballot in enumerate(ballots):
-        _check_ballot(kind, ballot, known, f"ballots[{i}]")
+    try:
+        if ballot_type == "cumulative":
+            if not all(type(b) is dict for b in ballots):
+                raise TypeError
+            for b in ballots:
+                for pid, pts in b.items():
+                    if type(pts) is not int or pts < 0:
+                        raise TypeError
+                    score[pid] += pts
+                    votes[pid] += pts > 0
+        else:
+            if not all(type(b) in (list, tuple) for b in ballots):
+                raise TypeError
+            if any(len(set(b)) != len(b) for b in ballots):
+                raise TypeError
+            if ballot_type == "ranked":
+                for b in ballots:
+                    k = len(b)
+                    for r, pid in enumerate(b):
+                        score[pid] += k - r
+                        votes[pid] += 1
+            else:
+                for pid, n in Counter(chain.from_iterable(ballots)).items():
+                    score[pid] += n
+                    votes[pid] += n
+        if len(score) != len(known) or len(votes) != len(known):
+            raise TypeError
+    except (TypeError, KeyError, AttributeError):
+        # Slow path, only on error: name the first bad ballot by its index.
+        for i, ballot in enumerate(ballots):
+            _check_ballot(ballot_type, ballot, known, f"ballots[{i}]")
+        raise TallyError("malformed ballots", where="ballots") from None
+    return Profile(ballot_type, ballots, score, votes)
 
 
 @dataclass

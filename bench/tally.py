@@ -1,0 +1,97 @@
+"""Tally speed: prints figures (no asserts). Run: python3 bench/tally.py [--skip-pabutools]
+
+1. equalshares/add1 on Wieliczka 2023: whole process, ours vs pabutools, same outcome.
+2. equalshares/add1 on Warszawa 2020 Praga-Poludnie and Ursynow (target < 2 s each).
+3. greedy over 1,000,000 in-memory approval selections (target < 10 s).
+"""
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(os.environ.get("URNE_PABULIB", ROOT.parent / "shared" / "data" / "pabulib"))
+
+OURS = """
+import sys
+from sync.tally import read_pb, run_rule
+pb = read_pb(sys.argv[1])
+out = run_rule("equalshares/add1", pb.project_list(), pb.budget, pb.ballots, ballot_type=pb.ballot_type)
+print(",".join(sorted(out.selected)))
+"""
+PABUTOOLS = """
+import sys
+from pabutools.election import Cost_Sat, parse_pabulib
+from pabutools.rules import method_of_equal_shares
+inst, prof = parse_pabulib(sys.argv[1])
+out = method_of_equal_shares(inst, prof, sat_class=Cost_Sat, voter_budget_increment=1)
+print(",".join(sorted(p.name for p in out)))
+"""
+
+
+def whole_process(code, path, timeout=600):
+    """Seconds and stdout of a fresh Python process running `code` on `path`."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=True,
+    )
+    return time.perf_counter() - start, done.stdout.strip()
+
+
+def in_process(name):
+    """(parse seconds, rule seconds, outcome) of equalshares/add1 on one file."""
+    sys.path.insert(0, str(ROOT))
+    from sync.tally import read_pb, run_rule
+
+    start = time.perf_counter()
+    pb = read_pb(DATA / name)
+    parsed = time.perf_counter()
+    out = run_rule("equalshares/add1", pb.project_list(), pb.budget, pb.ballots, ballot_type=pb.ballot_type)
+    return parsed - start, time.perf_counter() - parsed, out
+
+
+def million(n=1_000_000, projects=60, seed=7):
+    """Seconds to tally n random approval selections (1..10 projects each) with greedy."""
+    sys.path.insert(0, str(ROOT))
+    from sync.tally import run_rule
+
+    rng = random.Random(seed)
+    ids = [f"P{i:03d}" for i in range(projects)]
+    weights = [1 / (i + 1) for i in range(projects)]  # a few popular projects, a long tail
+    ballots = [sorted(set(rng.choices(ids, weights, k=rng.randint(1, 10)))) for _ in range(n)]
+    plist = [{"id": p, "cost": rng.randint(10, 200) * 1000} for p in ids]
+    start = time.perf_counter()
+    out = run_rule("greedy", plist, 2_000_000, ballots, ballot_type="approval")
+    return time.perf_counter() - start, out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--skip-pabutools", action="store_true", help="do not run pabutools (about 15 s)")
+    args = ap.parse_args()
+    wiel = DATA / "Poland_Wieliczka_2023_Green_Budget.pb"
+    ours_s, ours_out = whole_process(OURS, wiel)
+    print(f"Wieliczka 2023 equalshares/add1, whole process: ours {ours_s:.2f} s")
+    if not args.skip_pabutools:
+        pabu_s, pabu_out = whole_process(PABUTOOLS, wiel)
+        same = "same outcome" if pabu_out == ours_out else "DIFFERENT OUTCOME"
+        print(f"  pabutools {pabu_s:.2f} s: ours is {pabu_s / ours_s:.1f}x faster, {same}")
+    for name in ("Poland_Warszawa_2020_Praga-Poludnie.pb", "Poland_Warszawa_2020_Ursynow.pb"):
+        parse_s, rule_s, out = in_process(name)
+        print(
+            f"{name}: equalshares/add1 {rule_s:.2f} s (+ parse {parse_s:.2f} s), "
+            f"{out.details['iterations']} runs, {len(out.selected)} funded, spent {out.spent}"
+        )
+    secs, out = million()
+    print(f"1,000,000 approval selections, greedy: {secs:.2f} s ({len(out.selected)} funded)")
+    print(json.dumps({"note": "figures depend on machine load; run twice"}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,180 @@
+"""Security of the central's pages: headers, session secret, organiser login, lockout, rate limits."""
+
+import time
+from collections import deque
+from functools import wraps
+from pathlib import Path
+
+from flask import current_app, redirect, request, session, url_for
+
+from sync.central_home import PASSWORD_FILE, password_matches
+from sync.errors import UrneError
+
+# No inline script or style anywhere (not even `style=` attributes, and the SVG charts use
+# classes): an injected fragment can neither run nor restyle a result.
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+}
+
+# Public pages may be cached briefly; organiser pages and the API never.
+PRIVATE_PREFIXES = ("/organisateur", "/api/", "/recu")
+SESSION_SECONDS = 8 * 3600
+
+
+def add_headers(response):
+    """Set the fixed security headers and the caching policy of every response."""
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.path.startswith(PRIVATE_PREFIXES):
+        response.headers["Cache-Control"] = "no-store, max-age=0"
+    elif request.endpoint != "static":
+        response.headers.setdefault("Cache-Control", "no-cache")
+    return response
+
+
+def read_secret_key(home):
+    """The Flask session secret of this central; RuntimeError (fail closed) when unusable."""
+    from sync.crypto import read_secret
+
+    path = Path(home) / "secret_key"
+    try:
+        secret = read_secret(path)
+    except UrneError as exc:
+        raise RuntimeError(f"cannot start the central: {exc} (run `urne central init`)") from exc
+    if len(secret) < 16:
+        raise RuntimeError(
+            f"cannot start the central: {path} holds {len(secret)} bytes, expected 32"
+        )
+    return secret
+
+
+class RateLimit:
+    """At most `limit` events per `seconds` per key (sliding window); clock injectable."""
+
+    def __init__(self, limit, seconds, *, clock=time.monotonic):
+        self.limit, self.seconds, self.clock = limit, seconds, clock
+        self.events = {}
+
+    def allow(self, key):
+        """Record an attempt by key; False when the key is over its limit (then not recorded)."""
+        now = self.clock()
+        q = self.events.setdefault(key, deque())
+        while q and q[0] <= now - self.seconds:
+            q.popleft()
+        if len(q) >= self.limit:
+            return False
+        q.append(now)
+        # Forget idle keys so a scan of many addresses cannot grow memory without bound.
+        if len(self.events) > 10_000:
+            for k in [k for k, v in self.events.items() if not v or v[-1] <= now - self.seconds]:
+                del self.events[k]
+        return True
+
+
+class Lockout:
+    """Locks a key (a client address, and everyone together) after repeated login failures."""
+
+    def __init__(self, *, per_key=5, overall=20, seconds=900, clock=time.monotonic):
+        self.per_key, self.overall, self.seconds, self.clock = per_key, overall, seconds, clock
+        self.failures = {}
+
+    def _recent(self, key):
+        now = self.clock()
+        kept = [t for t in self.failures.get(key, []) if t > now - self.seconds]
+        self.failures[key] = kept
+        return kept
+
+    def locked(self, key):
+        """Whether logins from this key are refused right now."""
+        return len(self._recent(key)) >= self.per_key or len(self._recent("*")) >= self.overall
+
+    def failure(self, key):
+        """Count one failed login for this key (and overall)."""
+        for k in (key, "*"):
+            self._recent(k).append(self.clock())
+
+    def success(self, key):
+        """A good password clears this key's failures."""
+        self.failures.pop(key, None)
+
+
+def client_key():
+    """The client address requests are limited by (the proxy's, when ProxyFix is configured)."""
+    return request.remote_addr or "?"
+
+
+def check_password(home, password):
+    """Whether `password` is the organiser's (hash stored by `urne central init`)."""
+    return password_matches(Path(home), password)
+
+
+def log_in():
+    """Start a fresh organiser session (the old session's content is dropped)."""
+    session.clear()
+    session["organiser"] = True
+    session["since"] = int(time.time())
+
+
+def is_organiser():
+    """Whether this request carries a live organiser session."""
+    since = session.get("since")
+    return (
+        bool(session.get("organiser"))
+        and isinstance(since, int)
+        and (time.time() - since < SESSION_SECONDS)
+    )
+
+
+def organiser_required(view):
+    """Send anyone without an organiser session to the login page."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not is_organiser():
+            session.clear()
+            return redirect(url_for("central_organiser.login", next=request.path))
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def init_app(app):
+    """Cookies, header hook and the limiters of the central."""
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Strict"
+    # Behind TLS (nginx in deploy/), URNE_SECURE_COOKIES=true marks the cookie Secure.
+    if app.config.get("SECURE_COOKIES"):
+        app.config["SESSION_COOKIE_SECURE"] = True
+    app.after_request(add_headers)
+    clock = app.config.get("CENTRAL_MONOTONIC") or time.monotonic
+    ext = app.extensions["urne_central"]
+    ext.lockout = Lockout(clock=clock)
+    ext.receipt_limit = RateLimit(int(app.config.get("RECEIPT_RATE", 10)), 60, clock=clock)
+    if not (Path(app.config["HOME"]) / PASSWORD_FILE).exists():
+        app.logger.warning(
+            "no organiser password in %s: organiser pages refuse every login", PASSWORD_FILE
+        )
+
+
+def limits():
+    """The limiter objects of the running app."""
+    return current_app.extensions["urne_central"]

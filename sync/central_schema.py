@@ -1,0 +1,48 @@
+"""The central database's schema: numbered migrations (PRAGMA user_version), add-only."""
+
+# Numbered migrations; PRAGMA user_version holds the last one applied. They only ever add.
+MIGRATIONS = (
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TABLE devices (
+        device TEXT NOT NULL, epoch INTEGER NOT NULL,
+        certificate BLOB NOT NULL, fingerprint TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('complete', 'gap', 'fork')),
+        records INTEGER NOT NULL DEFAULT 0, max_seq INTEGER NOT NULL DEFAULT 0,
+        ballots INTEGER NOT NULL DEFAULT 0,
+        first_sync TEXT NOT NULL, last_sync TEXT NOT NULL, fork_detail TEXT,
+        PRIMARY KEY (device, epoch)
+    ) WITHOUT ROWID;
+    CREATE TABLE records (
+        device TEXT NOT NULL, epoch INTEGER NOT NULL, seq INTEGER NOT NULL,
+        hash TEXT NOT NULL, prev TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('ballot', 'session_open', 'session_close', 'void')),
+        ballot TEXT, channel TEXT, time TEXT NOT NULL,
+        body BLOB NOT NULL, signature BLOB NOT NULL,
+        PRIMARY KEY (device, epoch, seq)
+    ) WITHOUT ROWID;
+    CREATE INDEX records_ballot ON records (ballot) WHERE ballot IS NOT NULL;
+    CREATE INDEX records_kind ON records (kind);
+    CREATE TABLE bundles (
+        hash TEXT PRIMARY KEY, device TEXT NOT NULL, epoch INTEGER NOT NULL,
+        first INTEGER NOT NULL, last INTEGER NOT NULL, head TEXT NOT NULL,
+        count INTEGER NOT NULL, size INTEGER NOT NULL, imported_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE imports (
+        id INTEGER PRIMARY KEY, at TEXT NOT NULL, source TEXT NOT NULL, bundle TEXT NOT NULL,
+        device TEXT, epoch INTEGER, outcome TEXT NOT NULL,
+        added INTEGER NOT NULL DEFAULT 0, present INTEGER NOT NULL DEFAULT 0, detail TEXT
+    );
+    -- Voter-identifying tables, emptied by `urne sync purge`.
+    CREATE TABLE tags (ballot TEXT PRIMARY KEY, tag BLOB NOT NULL) WITHOUT ROWID;
+    CREATE TABLE online (id TEXT PRIMARY KEY, tag BLOB NOT NULL, time TEXT NOT NULL) WITHOUT ROWID;
+    -- Receipt codes are not identifying: kept so the lookup page works after purge.
+    CREATE TABLE receipts (ballot TEXT PRIMARY KEY, code TEXT NOT NULL) WITHOUT ROWID;
+    CREATE INDEX receipts_code ON receipts (code);
+    CREATE TABLE documents (kind TEXT PRIMARY KEY, data BLOB NOT NULL, at TEXT NOT NULL)
+        WITHOUT ROWID;
+    CREATE TABLE adjudications (
+        grp TEXT PRIMARY KEY, data BLOB NOT NULL, at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    """,
+)

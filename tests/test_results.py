@@ -1,0 +1,69 @@
+"""The central's tally: counts per section through the tally package, canonical and order-free."""
+
+from fixtures_central import NOW
+
+from sync.central import import_bundle
+from sync.publish import central_result
+from sync.results import collect, compute, quarter, tally_json, turnout
+
+T = "2026-05-16T"
+
+
+def test_quarter_rounds_session_minutes_down():
+    assert quarter("2026-05-16T10:59") == "2026-05-16T10:45"
+    assert quarter("2026-05-16T10:00") == "2026-05-16T10:00"
+
+
+def test_tally_counts_votes_and_runs_the_rule(central_kit):
+    kit = central_kit()
+    recs = kit.chain(
+        "k1",
+        [("open", f"{T}09:00")] + [("ballot", f"V{i}", "kiosk", f"{T}09:00") for i in range(4)],
+    )
+    with kit.open() as c:
+        import_bundle(c.store, c.election, kit.bundle("k1", recs), now=NOW)
+        result = central_result(c, now=NOW)
+    dept, canton = result["sections"]
+    # seq 2..5 -> SELECTIONS[2], [3], [0], [1]: d2; d1; d1 d3; blank.
+    assert dept["votes"] == {"d1": 2, "d2": 1, "d3": 1}
+    assert dept["rule"] == "greedy" and dept["budget"] == 100000
+    # Greedy by votes, ties by id: d1 (20000), then d2 (40000), then d3 (60000) does not fit.
+    assert dept["selected"] == ["d1", "d2"] and dept["spent"] == 60000
+    assert canton["score"] == {"c1": 4, "c2": 3} and canton["votes"] == {"c1": 2, "c2": 2}
+    assert result["ballots"] == {"counted": 4, "held": 0, "voided": 0, "excluded": 0}
+
+
+def test_the_same_records_in_any_order_give_the_same_bytes(central_kit):
+    kit = central_kit()
+    recs = kit.chain(
+        "k1",
+        [("open", f"{T}09:00")]
+        + [("ballot", f"V{i}", "kiosk", f"{T}09:15") for i in range(5)]
+        + [("void", f"{T}09:30")],
+    )
+    rows = [("k1", 1, b["seq"], raw) for raw, _, b in recs]
+    a = tally_json(compute(kit.election, rows))
+    b = tally_json(compute(kit.election, list(reversed(rows)) + rows[:3]))
+    assert a == b
+    ballots, voided = collect(rows)
+    assert len(ballots) == 5 and len(voided) == 1
+
+
+def test_turnout_counts_per_stand_channel_day_and_hour(central_kit):
+    kit = central_kit()
+    recs = kit.chain(
+        "k1",
+        [
+            ("open", f"{T}09:00"),
+            ("ballot", "A", "kiosk", f"{T}09:00"),
+            ("ballot", "B", "paper", f"{T}10:15"),
+            ("void", f"{T}10:15"),
+        ],
+    )
+    rows = [("k1", 1, b["seq"], raw) for raw, _, b in recs]
+    assert turnout(rows) == {
+        "stand": {"k1": 1},
+        "channel": {"kiosk": 1},
+        "day": {"2026-05-16": 1},
+        "hour": {"2026-05-16T09": 1},
+    }
