@@ -87,6 +87,10 @@ def library(casts, folder, bare):
         bare.commit(RECORD_BYTES)
     memory = rss_mib()
     store.close()
+    start = time.perf_counter()
+    KioskStore.open(home, now=now).close()
+    print(f"start-up check (integrity + chain of {casts + 1} records) ms: "
+          f"{(time.perf_counter() - start) * 1000:.0f}")  # fmt: skip
     return times, memory
 
 

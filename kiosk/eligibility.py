@@ -56,13 +56,12 @@ def _in_area(rules, fields):
     return bool(fields.get("commune")) and normalise_text(fields["commune"]) in communes
 
 
-def check(election, identity, *, today):
-    """Return the identity fields the voter tag is made of, or raise Ineligible with its reason."""
-    rules = election.eligibility
+def identity_fields(election, identity):
+    """The identity fields the election asks for, present and dates as ISO, or Ineligible."""
     if not isinstance(identity, dict):
         raise Ineligible("missing", "no identity given", got=type(identity).__name__)
     fields = {}
-    for name in rules["identity_fields"]:
+    for name in election.eligibility["identity_fields"]:
         value = identity.get(name)
         if isinstance(value, date):
             value = value.isoformat()
@@ -70,12 +69,20 @@ def check(election, identity, *, today):
             _refuse("missing", where=name, field=name.replace("_", " "))
         fields[name] = value
     if "birth_date" in fields:
-        birth = parse_birth_date(fields["birth_date"])
+        fields["birth_date"] = parse_birth_date(fields["birth_date"]).isoformat()
+    return fields
+
+
+def check(election, identity, *, today):
+    """Return the identity fields the voter tag is made of, or raise Ineligible with its reason."""
+    rules = election.eligibility
+    fields = identity_fields(election, identity)
+    if "birth_date" in fields:
+        birth = date.fromisoformat(fields["birth_date"])
         if birth > today:
             _refuse("bad_date", where="birth_date")
         if age_on(birth, today) < rules.get("min_age", 0):
             _refuse("too_young", where="birth_date", min_age=rules["min_age"])
-        fields["birth_date"] = birth.isoformat()
     if not _in_area(rules, fields):
         _refuse("outside_area", where="postcode" if "postcode" in fields else "commune")
     if rules.get("residence_declaration") and identity.get("declaration") is not True:

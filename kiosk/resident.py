@@ -1,5 +1,7 @@
 """The resident's way through: welcome, check-in, ballot per section, review, receipt."""
 
+import re
+
 import segno
 from flask import (
     Blueprint,
@@ -43,20 +45,23 @@ def _flow(step=None):
     data = current_flows().get(session.get("flow"))
     if data is None:
         if session.pop("flow", None):
-            flash(
-                _(
-                    "The kiosk returned to the start after a time without activity. Nothing was recorded."
-                ),
-                "info",
-            )
+            flash(_idle_message(), "info")
         return None
     if step is not None and data.get("step") not in step:
         return None
     return data
 
 
+# A local path only: browsers drop tabs and newlines, so "/\t/host" would leave the kiosk.
+_LOCAL_PATH = re.compile(r"/(?![/\\])[A-Za-z0-9_./?=&%-]*\Z")
+
+
+def _idle_message():
+    return _("The kiosk returned to the start after a time without activity. Nothing was recorded.")
+
+
 def _safe_next(target):
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    if target and _LOCAL_PATH.match(target):
         return target
     return url_for("resident.welcome")
 
@@ -124,12 +129,7 @@ def reset():
     current_flows().drop(session.get("flow"))
     session.clear()
     if request.form.get("reason") == "idle":
-        flash(
-            _(
-                "The kiosk returned to the start after a time without activity. Nothing was recorded."
-            ),
-            "info",
-        )
+        flash(_idle_message(), "info")
     return redirect(url_for("resident.welcome"))
 
 

@@ -193,10 +193,7 @@ class KioskStore:
 
     def tag_for(self, identity):
         """The 32-byte voter tag of an identity (only the fields the election asks for)."""
-        fields = {k: identity[k] for k in self.election.eligibility["identity_fields"]}
-        if "birth_date" in fields:
-            fields["birth_date"] = rules.parse_birth_date(fields["birth_date"]).isoformat()
-        return tags.voter_tag(self.voter_key, fields)
+        return tags.voter_tag(self.voter_key, rules.identity_fields(self.election, identity))
 
     def has_voted(self, tag):
         """Whether this tag is in the device's set (a lookup, not a verification)."""

@@ -16,17 +16,34 @@ def tally_pb(pb, rule):
         try:
             threshold = int(threshold)
         except ValueError as exc:
-            raise UrneError("bad threshold", where="META min_project_score_threshold", expected="an integer", got=threshold) from exc
+            raise UrneError(
+                "bad threshold",
+                where="META min_project_score_threshold",
+                expected="an integer",
+                got=threshold,
+            ) from exc
     else:
         threshold = None
     if rule == "greedy-threshold" and threshold is None:
         threshold = 0
-    return run_rule(rule, pb.project_list(), pb.budget, pb.ballots, ballot_type=pb.ballot_type, threshold=threshold)
+    return run_rule(
+        rule,
+        pb.project_list(),
+        pb.budget,
+        pb.ballots,
+        ballot_type=pb.ballot_type,
+        threshold=threshold,
+    )
 
 
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--rule", type=click.Choice(RULES), default=None, help="Tally rule (default: the file's META rule).")
+@click.option(
+    "--rule",
+    type=click.Choice(RULES),
+    default=None,
+    help="Tally rule (default: the file's META rule).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 def tally(file, rule, as_json):
     """Run a tally rule on a Pabulib .pb file.
@@ -45,11 +62,15 @@ def tally(file, rule, as_json):
         click.echo(json.dumps(outcome.to_json(), ensure_ascii=False, sort_keys=True))
         return
     rows = {p["project_id"]: p for p in pb.projects}
-    click.echo(f"{file}\nrule {rule}: spent {money_json(outcome.spent)} of {money_json(outcome.budget)}")
+    click.echo(
+        f"{file}\nrule {rule}: spent {money_json(outcome.spent)} of {money_json(outcome.budget)}"
+    )
     click.echo(f"{'#':>3}  {'project':<16} {'cost':>12} {'votes':>7} {'score':>8}  name")
     for i, pid in enumerate(outcome.selected, 1):
         p = rows[pid]
         cost = money_json(p["cost"])
-        click.echo(f"{i:>3}  {pid:<16} {cost!s:>12} {outcome.votes[pid]:>7} {outcome.score[pid]:>8}  {p.get('name', '')[:50]}")
+        click.echo(
+            f"{i:>3}  {pid:<16} {cost!s:>12} {outcome.votes[pid]:>7} {outcome.score[pid]:>8}  {p.get('name', '')[:50]}"
+        )
     for tie in outcome.ties:
         click.echo(f"tie: {', '.join(tie['tied'])} (decided by project id order)")

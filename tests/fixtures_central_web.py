@@ -4,6 +4,7 @@
     the clock fixed at fixtures_central.NOW.
 `push(client, ctx, body, now=NOW, seed=1)` -> response of a push of `body` signed by ctx's key.
 `organiser(client)` logs the client in through the real form; `csrf(client, url)` a form token.
+`sim_published` (fixture) -> the same, published once per run (copied per test);
 `sim_home` (fixture) -> a fresh copy of a simulated central (3 kiosks, 60 residents, 10 %
     duplicates) with every bundle imported; `sim_summary` -> its summary.
 `db_state(home)` -> everything stored (tables and bundle files), to prove nothing changed.
@@ -109,6 +110,27 @@ def _sim_template(tmp_path_factory):
     with open_central(out / "central") as c:
         import_paths(c, [out / "bundles"], now=NOW, workers=1)
     return out, json.loads((out / "summary.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def _sim_published_template(_sim_template, tmp_path_factory):
+    """The simulated central after one publication (the demo tally is slow: done once per run)."""
+    from central.snapshot import publish_results
+    from sync.central_home import open_central
+
+    out = tmp_path_factory.mktemp("central-sim-published") / "sim"
+    shutil.copytree(_sim_template[0], out, symlinks=True)
+    with open_central(out / "central") as c:
+        publish_results(c, now=NOW)
+    return out
+
+
+@pytest.fixture
+def sim_published(_sim_published_template, tmp_path):
+    """A fresh copy of the simulated central with its results published (URNE_HOME)."""
+    root = tmp_path / "simp"
+    shutil.copytree(_sim_published_template, root, symlinks=True)
+    return root / "central"
 
 
 @pytest.fixture

@@ -40,11 +40,15 @@ def pabu(projects, budget, ballots, kind):
     objs = {p["id"]: Project(p["id"], Fraction(p["cost"])) for p in projects}
     inst = Instance(objs.values(), budget_limit=Fraction(budget))
     if kind == "cumulative":
-        prof = CumulativeProfile([CumulativeBallot({objs[p]: w for p, w in b.items()}) for b in ballots], instance=inst)
+        prof = CumulativeProfile(
+            [CumulativeBallot({objs[p]: w for p, w in b.items()}) for b in ballots], instance=inst
+        )
     elif kind == "ranked":
         prof = OrdinalProfile([OrdinalBallot([objs[p] for p in b]) for b in ballots], instance=inst)
     else:
-        prof = ApprovalProfile([ApprovalBallot([objs[p] for p in b]) for b in ballots], instance=inst)
+        prof = ApprovalProfile(
+            [ApprovalBallot([objs[p] for p in b]) for b in ballots], instance=inst
+        )
     return inst, prof
 
 
@@ -83,7 +87,9 @@ def pabu_mes(projects, budget, ballots, kind="approval", add1=True, pb=None):
     from pabutools.rules import method_of_equal_shares
 
     inst, prof = pb or pabu(projects, budget, ballots, kind)
-    out = method_of_equal_shares(inst, prof, sat_class=Cost_Sat, voter_budget_increment=1 if add1 else None)
+    out = method_of_equal_shares(
+        inst, prof, sat_class=Cost_Sat, voter_budget_increment=1 if add1 else None
+    )
     return {p.name for p in out}
 
 
@@ -93,7 +99,9 @@ def naive_mes(projects, budget, ballots, kind, per_voter=None):
     utils = [scores(kind, b) for b in ballots]
     if not utils:
         return []
-    b = [Fraction(per_voter if per_voter is not None else Fraction(budget) / len(utils))] * len(utils)
+    b = [Fraction(per_voter if per_voter is not None else Fraction(budget) / len(utils))] * len(
+        utils
+    )
     left = {p for p in cost if cost[p] > 0 and any(p in u for u in utils)}
     chosen = sorted(p for p in cost if cost[p] == 0 and any(p in u for u in utils))
     while True:

@@ -37,14 +37,18 @@ def test_equal_shares_on_a_real_file(pabulib_dir):
 
 def test_errors_say_where_and_exit_non_zero(tmp_path):
     bad = tmp_path / "bad.pb"
-    bad.write_text("META\nkey;value\nbudget;10\nPROJECTS\nproject_id;cost\n1;5\nVOTES\nvoter_id;vote\n1;7\n")
+    bad.write_text(
+        "META\nkey;value\nbudget;10\nPROJECTS\nproject_id;cost\n1;5\nVOTES\nvoter_id;vote\n1;7\n"
+    )
     result = _run(bad, "--rule", "greedy")
     assert result.exit_code == 1
     assert "line 9: vote for an unknown project" in result.output
     assert _run(tmp_path / "none.pb", "--rule", "greedy").exit_code == 1
     assert _run(bad, "--rule", "nonsense").exit_code == 2
     nometa = tmp_path / "norule.pb"
-    nometa.write_text("META\nkey;value\nbudget;10\nPROJECTS\nproject_id;cost\n1;5\nVOTES\nvoter_id;vote\n1;1\n")
+    nometa.write_text(
+        "META\nkey;value\nbudget;10\nPROJECTS\nproject_id;cost\n1;5\nVOTES\nvoter_id;vote\n1;1\n"
+    )
     result = _run(nometa)
     assert result.exit_code == 1 and "no usable rule" in result.output
 

@@ -99,7 +99,7 @@ def test_receipts_survive_sigkill_during_bursts(store_home):
 HTTP_ROUNDS = 6
 
 
-def _vote_until_refused(url, election, base, codes, errors):
+def _vote_until_refused(url, election, base, codes, errors, first):
     from fixtures_kiosk import HttpVoter, resident
 
     for n in range(base, base + BURST):
@@ -111,6 +111,7 @@ def _vote_until_refused(url, election, base, codes, errors):
             errors.append(exc)
             return
         codes.append(code)
+        first.set()
 
 
 @pytest.mark.slow
@@ -133,13 +134,15 @@ def test_receipts_survive_sigkill_of_the_http_server(tmp_path):
         store = KioskStore.open(home, now=now)
         election, receipt_key = store.election, store.receipt_key
         store.close()
-        codes, errors = [], []
+        codes, errors, first = [], [], threading.Event()
         voter = threading.Thread(
             target=_vote_until_refused,
-            args=(live.url, election, 1000 * (round_ + 1), codes, errors),
+            args=(live.url, election, 1000 * (round_ + 1), codes, errors, first),
         )
         voter.start()
-        time.sleep(rng.uniform(0.5, 3.0))
+        if round_ % 3:  # most rounds: once votes flow, at a random moment of one
+            first.wait(timeout=30)
+        time.sleep(rng.uniform(0.0, 1.5))
         live.kill()
         voter.join(timeout=30)
         live.stop()
@@ -160,7 +163,7 @@ def test_receipts_survive_sigkill_of_the_http_server(tmp_path):
             store.close()
         lost = [code for code in promised if code not in stored]
         assert lost == [], f"round {round_}: receipts shown but ballots lost: {lost}"
-    assert len(promised) >= HTTP_ROUNDS, "the server was killed before any vote went through"
+    assert len(promised) >= 2, "the server was always killed before a vote went through"
     # Neither the database, its WAL, nor any other file of the kiosk holds a name in clear.
     for path in tmp_path.rglob("*"):
         if path.is_file():

@@ -43,7 +43,7 @@ KIOSK_SETUP = DEPLOY / "kiosk" / "setup.sh"
 GUNICORN_CONF = DEPLOY / "central" / "config" / "gunicorn-central.conf.py"
 
 
-def _stand_in(text, tmp_path):
+def _stand_in(text):
     """Point a unit at what stands here for the device's installed binaries and helpers."""
     helpers = {p.name: p for p in DEPLOY.rglob("bin/*")}
     helpers["gunicorn-central.conf.py"] = GUNICORN_CONF
@@ -66,10 +66,10 @@ def test_unit_passes_systemd_analyze_verify(unit, tmp_path):
     # A template is checked through one instance of it, as systemd would load it.
     name = unit.name.replace("@.", "@sda1.")
     copy = tmp_path / name
-    copy.write_text(_stand_in(unit.read_text(), tmp_path))
+    copy.write_text(_stand_in(unit.read_text()))
     if unit.suffix == ".timer":
         service = unit.with_suffix(".service")
-        (tmp_path / service.name).write_text(_stand_in(service.read_text(), tmp_path))
+        (tmp_path / service.name).write_text(_stand_in(service.read_text()))
     result = subprocess.run(
         [analyze, "verify", "--man=no", str(copy)],
         capture_output=True,
@@ -85,7 +85,7 @@ def test_verify_catches_a_misspelt_directive(tmp_path):
     """The check above can fail: a typo in a unit is reported."""
     analyze = tool("systemd-analyze")
     bad = tmp_path / "urne-bad.service"
-    bad.write_text(_stand_in(KIOSK_UNIT.read_text(), tmp_path).replace("UMask=", "UMsk="))
+    bad.write_text(_stand_in(KIOSK_UNIT.read_text()).replace("UMask=", "UMsk="))
     result = subprocess.run(
         [analyze, "verify", "--man=no", str(bad)], capture_output=True, text=True, timeout=60
     )

@@ -1,6 +1,7 @@
 """The Pabulib reader and writer: real files, broken files, and a write -> read round trip."""
 
 import string
+from pathlib import Path
 
 import pytest
 from fixtures_tally import elections
@@ -88,7 +89,9 @@ def test_bad_bytes_and_missing_points_are_located(tmp_path):
     with pytest.raises(PabulibError, match="not UTF-8") as err:
         parse_pb(GOOD.encode().replace(b"Two", b"Tw\xff"))
     assert err.value.where == "line 8"
-    cumulative = GOOD.replace("approval", "cumulative").replace("voter_id;vote\n", "voter_id;vote;points\n")
+    cumulative = GOOD.replace("approval", "cumulative").replace(
+        "voter_id;vote\n", "voter_id;vote;points\n"
+    )
     with pytest.raises(PabulibError, match="points do not match"):
         parse_pb(cumulative.replace("v1;1,2", "v1;1,2;3").replace("v2;2\n", "v2;2;1\n"))
     with pytest.raises(PabulibError, match="cannot read"):
@@ -104,12 +107,19 @@ NAMES = st.text(alphabet=string.ascii_letters + ' ;,"é🌳\n', max_size=12)
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.sampled_from(["approval", "cumulative", "ranked"]).flatmap(lambda k: st.tuples(st.just(k), elections(k))), NAMES)
+@given(
+    st.sampled_from(["approval", "cumulative", "ranked"]).flatmap(
+        lambda k: st.tuples(st.just(k), elections(k))
+    ),
+    NAMES,
+)
 def test_write_read_round_trip(kind_election, name):
     kind, (projects, budget, ballots) = kind_election
     projects = [dict(p, name=name or p["id"]) for p in projects]
     out = run_rule("greedy", projects, budget, ballots, ballot_type=kind)
-    text = dumps_pb({"description": name, "budget": budget}, projects, ballots, ballot_type=kind, outcome=out)
+    text = dumps_pb(
+        {"description": name, "budget": budget}, projects, ballots, ballot_type=kind, outcome=out
+    )
     pb = parse_pb(text)
     assert pb.meta["rule"] == "greedy" and pb.meta["description"] == name.strip()
     assert pb.budget == budget and pb.ballot_type == kind
@@ -118,7 +128,11 @@ def test_write_read_round_trip(kind_election, name):
     ]
     assert pb.selected("1") == [p["id"] for p in projects if p["id"] in out.selected]
     assert [v for v, _ in pb.votes] == [str(i) for i in range(1, len(ballots) + 1)]  # anonymous ids
-    key = (lambda b: sorted(b.items())) if kind == "cumulative" else (list if kind == "ranked" else sorted)
+    key = (
+        (lambda b: sorted(b.items()))
+        if kind == "cumulative"
+        else (list if kind == "ranked" else sorted)
+    )
     assert sorted(map(key, pb.ballots)) == sorted(map(key, ballots))
     again = run_rule("greedy", pb.project_list(), pb.budget, pb.ballots, ballot_type=kind)
     assert again.selected == out.selected
@@ -128,8 +142,10 @@ def test_export_is_independent_of_ballot_order(tmp_path):
     projects = [{"id": "a", "cost": 1}, {"id": "b", "cost": 2}]
     ballots = [["a"], ["a", "b"], ["b"]]
     one = write_pb(tmp_path / "1.pb", {"budget": 2}, projects, ballots, ballot_type="approval")
-    two = write_pb(tmp_path / "2.pb", {"budget": 2}, projects, ballots[::-1], ballot_type="approval")
-    assert open(one, "rb").read() == open(two, "rb").read()
+    two = write_pb(
+        tmp_path / "2.pb", {"budget": 2}, projects, ballots[::-1], ballot_type="approval"
+    )
+    assert Path(one).read_bytes() == Path(two).read_bytes()
 
 
 def test_pb_to_source_gives_election_source_projects(pabulib_dir):
@@ -137,5 +153,9 @@ def test_pb_to_source_gives_election_source_projects(pabulib_dir):
     assert src["budget"] == 742000 and len(src["projects"]) == 14
     first = src["projects"][0]
     assert set(first) == {"id", "title", "summary", "cost", "canton", "category"}
-    assert first["id"] == "P131RS" and first["cost"] == 150000 and first["title"]["fr"].startswith("Nauka")
+    assert (
+        first["id"] == "P131RS"
+        and first["cost"] == 150000
+        and first["title"]["fr"].startswith("Nauka")
+    )
     assert first["canton"] == "Polesie" and first["category"] == "sport-and-recreation"

@@ -292,7 +292,9 @@ def test_display_switches_persist_in_the_session_without_javascript(client):
     assert 'aria-pressed="true"' in html
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil"])
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/", "/\\evil", "/\t/evil.example", "/\n/x"]
+)
 def test_switches_never_redirect_off_the_kiosk(client, target):
     tok = token(client.get("/"))
     response = client.post("/display", data={"csrf_token": tok, "contrast": "high", "next": target})

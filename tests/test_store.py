@@ -445,3 +445,16 @@ def test_any_sequence_of_agent_and_resident_actions_keeps_the_chain_whole(
         assert store.session().open == model["open"]
     finally:
         store.close()
+
+
+def test_tag_for_an_incomplete_identity_says_what_is_missing(kiosk_store):
+    identity = resident(1)
+    del identity["postcode"]
+    with pytest.raises(Ineligible, match="postcode") as info:
+        kiosk_store.tag_for(identity)
+    assert info.value.code == "missing"
+    # Extra keys (the declaration box) and date spelling do not change the tag.
+    same = dict(resident(1), declaration=False)
+    y, m, d = same["birth_date"].split("-")
+    same["birth_date"] = f"{d}/{m}/{y}"
+    assert kiosk_store.tag_for(same) == kiosk_store.tag_for(resident(1))

@@ -11,7 +11,16 @@ from sync.tally import read_pb, run_rule
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 BIG = ("Praga-Poludnie", "Ursynow")
 # Files pabutools parses in about a second: compared in every run; the others are marked slow.
-QUICK = ("Assen", "Podjasnogorska", "Plac_Wojska", "Nadwisle", "Swiecie", "Rembertow", "Krakow", "Tysiaclecie")
+QUICK = (
+    "Assen",
+    "Podjasnogorska",
+    "Plac_Wojska",
+    "Nadwisle",
+    "Swiecie",
+    "Rembertow",
+    "Krakow",
+    "Tysiaclecie",
+)
 MES_FILES = {  # META rule equalshares*: compared with the files' `selected` column
     "Netherlands_Assen_2024.pb",
     "Poland_Swiecie_2023.pb",
@@ -48,7 +57,9 @@ def test_greedy_matches_pabutools(election):
 @SETTINGS
 @given(elections("cumulative"))
 def test_greedy_cumulative_matches_pabutools_points_times_cost(election):
-    assert set(_run("greedy", election, "cumulative").selected) == pabu_greedy(*election, "cumulative")
+    assert set(_run("greedy", election, "cumulative").selected) == pabu_greedy(
+        *election, "cumulative"
+    )
 
 
 @SETTINGS
@@ -74,7 +85,9 @@ def test_add1_matches_pabutools(election):
 @SETTINGS
 @given(elections("cumulative"))
 def test_equalshares_weighted_matches_naive_cumulative(election):
-    assert _run("equalshares", election, "cumulative").selected == naive_mes(*election, "cumulative")
+    assert _run("equalshares", election, "cumulative").selected == naive_mes(
+        *election, "cumulative"
+    )
 
 
 @SETTINGS
@@ -86,7 +99,9 @@ def test_equalshares_weighted_matches_naive_ranked(election):
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(elections("cumulative", max_cost=20))
 def test_add1_weighted_matches_naive(election):
-    assert set(_run("equalshares/add1", election, "cumulative").selected) == set(_naive_add1(*election, "cumulative"))
+    assert set(_run("equalshares/add1", election, "cumulative").selected) == set(
+        _naive_add1(*election, "cumulative")
+    )
 
 
 def test_exact_ties_break_by_id_string_order():
@@ -107,7 +122,9 @@ def _tally_file(path, rule):
     pb = read_pb(path)
     thr = pb.meta.get("min_project_score_threshold")
     thr = int(thr) if thr and rule in ("greedy-threshold", "greedy-no-skip") else None
-    return pb, run_rule(rule, pb.project_list(), pb.budget, pb.ballots, ballot_type=pb.ballot_type, threshold=thr)
+    return pb, run_rule(
+        rule, pb.project_list(), pb.budget, pb.ballots, ballot_type=pb.ballot_type, threshold=thr
+    )
 
 
 def test_meta_rule_reproduces_selected_column(pabulib_dir):
@@ -124,15 +141,21 @@ def test_meta_rule_reproduces_selected_column(pabulib_dir):
 
 
 def test_gdynia_extra_projects_are_outside_the_allocation(pabulib_dir):
-    pb, out = _tally_file(pabulib_dir / "Poland_Gdynia_2023_Chwarzno-Wiczlino__small.pb", "greedy-no-skip")
+    pb, out = _tally_file(
+        pabulib_dir / "Poland_Gdynia_2023_Chwarzno-Wiczlino__small.pb", "greedy-no-skip"
+    )
     assert pb.selected("2") and not set(pb.selected("2")) & set(out.selected)
 
 
 def test_wieliczka_comparison_keeps_equal_shares(pabulib_dir):
-    pb, out = _tally_file(pabulib_dir / "Poland_Wieliczka_2023_Green_Budget.pb", "equalshares/add1-comparison")
+    pb, out = _tally_file(
+        pabulib_dir / "Poland_Wieliczka_2023_Green_Budget.pb", "equalshares/add1-comparison"
+    )
     assert out.details["chosen"] == "equalshares"
     assert out.details["prefers_mes"] > out.details["prefers_greedy"]
-    _, plain = _tally_file(pabulib_dir / "Poland_Wieliczka_2023_Green_Budget.pb", "equalshares/add1")
+    _, plain = _tally_file(
+        pabulib_dir / "Poland_Wieliczka_2023_Green_Budget.pb", "equalshares/add1"
+    )
     assert sorted(plain.selected) != sorted(out.selected)  # the variant really differs here
 
 
@@ -148,7 +171,9 @@ def test_greedy_matches_pabutools_on_every_file(pabulib_dir, quick):
         if _quick(path) != quick:
             continue
         _, out = _tally_file(path, "greedy")
-        assert set(out.selected) == pabu_greedy(None, None, None, pb=parse_pabulib(str(path))), path.name
+        assert set(out.selected) == pabu_greedy(None, None, None, pb=parse_pabulib(str(path))), (
+            path.name
+        )
 
 
 @pytest.mark.parametrize("quick", [True, pytest.param(False, marks=pytest.mark.slow)])
@@ -161,7 +186,9 @@ def test_equalshares_matches_pabutools_on_files(pabulib_dir, quick):
         if pb.ballot_type != "approval" or _quick(path) != quick:
             continue
         _, out = _tally_file(path, "equalshares")
-        assert set(out.selected) == pabu_mes(None, None, None, add1=False, pb=parse_pabulib(str(path))), path.name
+        assert set(out.selected) == pabu_mes(
+            None, None, None, add1=False, pb=parse_pabulib(str(path))
+        ), path.name
 
 
 def test_add1_matches_pabutools_on_assen(pabulib_dir):

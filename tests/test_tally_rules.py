@@ -12,12 +12,19 @@ from sync.tally import RULES, run_rule, run_section
 from sync.tally.mes import MesData, mes_run
 from sync.tally.model import make_instance, make_profile, money_json
 
-P = [{"id": "a", "cost": 60}, {"id": "b", "cost": 50}, {"id": "c", "cost": 30}, {"id": "d", "cost": 20}]
+P = [
+    {"id": "a", "cost": 60},
+    {"id": "b", "cost": 50},
+    {"id": "c", "cost": 30},
+    {"id": "d", "cost": 20},
+]
 BALLOTS = [["a", "b"], ["a", "c"], ["a", "b", "c"], ["a", "b", "d"], ["c"]]  # a 4, b 3, c 3, d 1
 
 
 def run(rule, projects=P, budget=100, ballots=None, kind="approval", **kw):
-    return run_rule(rule, projects, budget, ballots if ballots is not None else BALLOTS, ballot_type=kind, **kw)
+    return run_rule(
+        rule, projects, budget, ballots if ballots is not None else BALLOTS, ballot_type=kind, **kw
+    )
 
 
 def test_greedy_skips_what_does_not_fit_and_reports_the_deciding_tie():
@@ -63,7 +70,9 @@ def test_exact_boundaries_match_the_naive_rational_method():
     # alone cannot tell poor from rich.
     projects = [{"id": "a", "cost": 10}, {"id": "b", "cost": 20}, {"id": "c", "cost": 7}]
     ballots = [["a", "b"], ["b"], ["b", "c"]]
-    assert run("equalshares", projects, 30, ballots).selected == naive_mes(projects, 30, ballots, "approval")
+    assert run("equalshares", projects, 30, ballots).selected == naive_mes(
+        projects, 30, ballots, "approval"
+    )
     thirds = [{"id": "a", "cost": 1}, {"id": "b", "cost": 1}]
     out = run("equalshares", thirds, 1, [["a", "b"]] * 3)
     assert out.selected == ["a"] and out.ties[0]["tied"] == ["a", "b"]
@@ -135,7 +144,11 @@ def test_min_per_canton_funds_each_canton_its_best_project():
         ({"ballots": [["a"]], "kind": "cumulative"}, "ballots[0]", "cumulative ballot"),
         ({"kind": "stv"}, "ballot_type", "unknown ballot type"),
         ({"budget": 1.5}, "budget", "must be exact"),
-        ({"projects": [{"id": "a", "cost": 1}, {"id": "a", "cost": 2}]}, "projects[1].id", "duplicate"),
+        (
+            {"projects": [{"id": "a", "cost": 1}, {"id": "a", "cost": 2}]},
+            "projects[1].id",
+            "duplicate",
+        ),
         ({"projects": [{"id": "a", "cost": "x"}]}, "projects[0].cost", "not an amount"),
     ],
 )
@@ -147,7 +160,13 @@ def test_bad_input_is_named(kwargs, where, what):
 
 
 def test_decimal_amounts_stay_exact():
-    out = run_rule("greedy", [{"id": "a", "cost": "0.10"}, {"id": "b", "cost": "0.20"}], "0.30", [["a", "b"]], ballot_type="approval")
+    out = run_rule(
+        "greedy",
+        [{"id": "a", "cost": "0.10"}, {"id": "b", "cost": "0.20"}],
+        "0.30",
+        [["a", "b"]],
+        ballot_type="approval",
+    )
     assert out.spent == Fraction(3, 10)
     assert out.to_json()["spent"] == "0.30" or out.to_json()["spent"] == "0.3"
     assert money_json(Fraction(1, 3)) == "1/3" and money_json(Fraction(5, 2)) == "2.5"
@@ -158,7 +177,12 @@ def test_run_section_reads_the_section_settings():
         projects=[dict(p, canton="c", category="k") for p in P],
         budget=100,
         ballot={"type": "approval"},
-        tally={"rules": ["greedy-threshold"], "threshold": 4, "min_per_canton": False, "reserved": []},
+        tally={
+            "rules": ["greedy-threshold"],
+            "threshold": 4,
+            "min_per_canton": False,
+            "reserved": [],
+        },
     )
     assert run_section(section, "greedy-threshold", BALLOTS).selected == ["a"]
 

@@ -45,9 +45,13 @@ class MesData:
             idx = np.flatnonzero(weight[:, j])
             w = weight[idx, j]
             m = self.mult[idx]
-            self.cols.append((idx, w.astype(np.float64), m.astype(np.float64), (w * m).astype(np.float64)))
+            self.cols.append(
+                (idx, w.astype(np.float64), m.astype(np.float64), (w * m).astype(np.float64))
+            )
         self.unit = [bool(np.all(c[1] == 1)) for c in self.cols]
-        self.plain = [u and bool(np.all(c[2] == 1)) for u, c in zip(self.unit, self.cols, strict=True)]
+        self.plain = [
+            u and bool(np.all(c[2] == 1)) for u, c in zip(self.unit, self.cols, strict=True)
+        ]
         self.total_w = [int(self.mweight[:, j].sum()) for j in range(len(ids))]
         incidence = (weight > 0).astype(np.int32)
         self.touch = [np.flatnonzero(row) for row in incidence.T @ incidence]
@@ -72,6 +76,7 @@ class _Run:
         self.bf = np.full(len(data.mult), float(t))
         self.exh = np.zeros(len(data.mult), dtype=bool)
         self.live = list(data.cols)  # supporters not yet exhausted, compacted now and then
+        self.qprev = [0.0] * len(data.cols)  # last float price of each column in this run
         self.dead = np.zeros(len(data.cols), dtype=np.int64)
 
     # -- exact helpers ---------------------------------------------------------------------
@@ -172,7 +177,8 @@ class _Run:
         q = cost / total
         if float(key.min()) > q * (1 + REL):
             return q, key, None, False, round(total), False
-        poor_w = 0.0
+        q = max(q, self.qprev[j] * (1 - 16 * REL))
+        poor_w = -1.0
         while True:
             poor = key < q
             pw = float(mw @ poor)
@@ -186,6 +192,7 @@ class _Run:
                 break
             q = (cost - float(mb @ poor)) / (total - pw)
         border = bool(np.min(np.abs(key - q)) <= REL * q)
+        self.qprev[j] = q
         return q, key, poor, border, round(total - pw), True
 
     def _evaluate_plain(self, j, b, cost):
@@ -197,7 +204,9 @@ class _Run:
         money = float(b.sum())
         if money < cost * (1 - REL) or (money <= cost * (1 + REL) and not self.exact_affordable(j)):
             return None
-        k = 0
+        # Within a run prices only rise, so the last price (a hair lower) is a safe start.
+        q = max(q, self.qprev[j] * (1 - 16 * REL))
+        k = -1
         while True:
             poor = b < q
             k2 = int(np.count_nonzero(poor))
@@ -211,6 +220,7 @@ class _Run:
                 break
             q = (cost - float(np.dot(b, poor))) / (count - k)
         border = np.count_nonzero(b < q * (1 + REL)) != np.count_nonzero(b <= q * (1 - REL))
+        self.qprev[j] = q
         return q, b, poor, bool(border), count - k, k > 0
 
     # -- funding ---------------------------------------------------------------------------
@@ -287,7 +297,12 @@ def mes_run(data, t, hints=()):
             exact, pid, j, ev = tied[0]
             if len(tied) > 1:
                 ties.append(
-                    {"round": rnd + 1, "tied": [p[1] for p in tied], "chosen": pid, "by": "project id order"}
+                    {
+                        "round": rnd + 1,
+                        "tied": [p[1] for p in tied],
+                        "chosen": pid,
+                        "by": "project id order",
+                    }
                 )
         run.fund(j, ev, exact)
         del remaining[j]

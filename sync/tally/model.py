@@ -2,9 +2,9 @@
 
 from collections import Counter
 from dataclasses import dataclass, field
-from itertools import chain
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from itertools import chain
 from math import lcm
 
 from ..errors import TallyError
@@ -22,7 +22,7 @@ BALLOT_TYPES = ("approval", "knapsack", "cumulative", "ranked")
 
 def money(value, where):
     """An exact non-negative amount from int, Fraction, Decimal or a decimal string (never a float)."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise TallyError(
             "amount must be exact",
             where=where,
@@ -162,26 +162,41 @@ def _weights(kind, ballot):
 def _check_ballot(kind, ballot, known, where):
     if kind == "cumulative":
         if not isinstance(ballot, dict):
-            raise TallyError("cumulative ballot must map project ids to points", where=where, got=type(ballot).__name__)
+            raise TallyError(
+                "cumulative ballot must map project ids to points",
+                where=where,
+                got=type(ballot).__name__,
+            )
         for pid, pts in ballot.items():
             if isinstance(pts, bool) or not isinstance(pts, int) or pts < 0:
-                raise TallyError("points must be a non-negative integer", where=f"{where}.{pid}", got=repr(pts))
+                raise TallyError(
+                    "points must be a non-negative integer", where=f"{where}.{pid}", got=repr(pts)
+                )
         pids = list(ballot)
     else:
         if not isinstance(ballot, (list, tuple)):
-            raise TallyError("ballot must be a list of project ids", where=where, got=type(ballot).__name__)
+            raise TallyError(
+                "ballot must be a list of project ids", where=where, got=type(ballot).__name__
+            )
         pids = list(ballot)
         if len(set(pids)) != len(pids):
             raise TallyError("project listed twice", where=where, expected="distinct ids", got=pids)
     for pid in pids:
         if pid not in known:
-            raise TallyError("unknown project", where=where, expected="a project of the section", got=repr(pid))
+            raise TallyError(
+                "unknown project", where=where, expected="a project of the section", got=repr(pid)
+            )
 
 
 def make_profile(instance, ballots, ballot_type):
     """Validate the selections of one section and count exact integer scores and votes."""
     if ballot_type not in BALLOT_TYPES:
-        raise TallyError("unknown ballot type", where="ballot_type", expected="/".join(BALLOT_TYPES), got=ballot_type)
+        raise TallyError(
+            "unknown ballot type",
+            where="ballot_type",
+            expected="/".join(BALLOT_TYPES),
+            got=ballot_type,
+        )
     ballots = list(ballots)
     known = set(instance.ids)
     score = dict.fromkeys(instance.ids, 0)

@@ -68,7 +68,9 @@ def _amount(text, where):
     try:
         value = Fraction(Decimal(text.strip()))
     except (InvalidOperation, ValueError, AttributeError) as exc:
-        raise PabulibError("not a number", where=where, expected="a decimal amount", got=repr(text)) from exc
+        raise PabulibError(
+            "not a number", where=where, expected="a decimal amount", got=repr(text)
+        ) from exc
     if value < 0:
         raise PabulibError("negative amount", where=where, expected=">= 0", got=text)
     return value
@@ -84,7 +86,9 @@ def read_pb(path):
     try:
         size = os.path.getsize(path)
         if size > MAX_BYTES:
-            raise PabulibError("file too large", where=path, expected=f"<= {MAX_BYTES} bytes", got=size)
+            raise PabulibError(
+                "file too large", where=path, expected=f"<= {MAX_BYTES} bytes", got=size
+            )
         with open(path, "rb") as fh:
             data = fh.read()
     except OSError as exc:
@@ -124,10 +128,20 @@ def parse_pb(data):
                 sections[current] = (line, header, rows)  # the header's own line
                 continue
             if len(row) != len(header):
-                _fail(line, f"{current} row has {len(row)} fields", f"{len(header)} ({';'.join(header)})", len(row))
+                _fail(
+                    line,
+                    f"{current} row has {len(row)} fields",
+                    f"{len(header)} ({';'.join(header)})",
+                    len(row),
+                )
             rows.append((line, dict(zip(header, row, strict=True))))
     except csv.Error as exc:
-        _fail(reader.line_num, "malformed CSV", "';'-separated fields, quotes doubled inside quotes", str(exc))
+        _fail(
+            reader.line_num,
+            "malformed CSV",
+            "';'-separated fields, quotes doubled inside quotes",
+            str(exc),
+        )
     for name in SECTIONS:
         if name not in sections:
             _fail(reader.line_num, f"missing {name} section", name, "end of file")
@@ -158,7 +172,12 @@ def _meta(start, header, rows):
         _fail(start, "META has no budget", "budget;<amount>", "missing")
     meta.setdefault("vote_type", "approval")
     if meta["vote_type"] not in VOTE_TYPES:
-        _fail(lines.get("vote_type", start), "unknown vote_type", "/".join(VOTE_TYPES), meta["vote_type"])
+        _fail(
+            lines.get("vote_type", start),
+            "unknown vote_type",
+            "/".join(VOTE_TYPES),
+            meta["vote_type"],
+        )
     _amount(meta["budget"], f"line {lines['budget']}")
     return meta
 
@@ -231,9 +250,19 @@ def dumps_pb(meta, projects, ballots, *, ballot_type, outcome=None):
     Ballots are written in a canonical order (sorted), so the file reveals nothing about the
     order of voting and two tallies of the same ballots give the same bytes.
     """
-    kind = {"approval": "approval", "knapsack": "approval", "cumulative": "cumulative", "ranked": "ordinal"}.get(ballot_type)
+    kind = {
+        "approval": "approval",
+        "knapsack": "approval",
+        "cumulative": "cumulative",
+        "ranked": "ordinal",
+    }.get(ballot_type)
     if kind is None:
-        raise PabulibError("unknown ballot type", where="ballot_type", expected="approval/knapsack/cumulative/ranked", got=ballot_type)
+        raise PabulibError(
+            "unknown ballot type",
+            where="ballot_type",
+            expected="approval/knapsack/cumulative/ranked",
+            got=ballot_type,
+        )
     meta = dict(meta)
     meta["vote_type"] = kind
     meta["num_projects"] = str(len(projects))
@@ -243,7 +272,12 @@ def dumps_pb(meta, projects, ballots, *, ballot_type, outcome=None):
         meta["budget"] = _text(outcome.budget)
     for i, p in enumerate(projects):
         if "," in p["id"] or not p["id"]:
-            raise PabulibError("project id cannot be written", where=f"projects[{i}].id", expected="no comma", got=p["id"])
+            raise PabulibError(
+                "project id cannot be written",
+                where=f"projects[{i}].id",
+                expected="no comma",
+                got=p["id"],
+            )
     out = ["META\n", _row(["key", "value"])]
     out += [_row([k, _text(v)]) for k, v in meta.items()]
     extra = [k for k in ("name", "category", "canton") if any(p.get(k) for p in projects)]
@@ -253,7 +287,11 @@ def dumps_pb(meta, projects, ballots, *, ballot_type, outcome=None):
     for p in projects:
         vals = [p["id"], _text(Fraction(p["cost"]))]
         if outcome:
-            vals += [outcome.votes.get(p["id"], 0), outcome.score.get(p["id"], 0), int(p["id"] in funded)]
+            vals += [
+                outcome.votes.get(p["id"], 0),
+                outcome.score.get(p["id"], 0),
+                int(p["id"] in funded),
+            ]
         out.append(_row(vals + [_text(p.get(k) or "") for k in extra]))
     voted = ["voter_id", "vote"] + (["points"] if kind == "cumulative" else [])
     out += ["VOTES\n", _row(voted)]
@@ -302,9 +340,19 @@ def pb_to_source(path):
     for p in pb.projects:
         pid = p["project_id"]
         if not _ID_OK.match(pid):
-            raise PabulibError("project id not usable in Urne", where=f"project {pid!r}", expected="[A-Za-z0-9._/-]{1,40}", got=pid)
+            raise PabulibError(
+                "project id not usable in Urne",
+                where=f"project {pid!r}",
+                expected="[A-Za-z0-9._/-]{1,40}",
+                got=pid,
+            )
         if p["cost"].denominator != 1:
-            raise PabulibError("cost is not whole", where=f"project {pid}", expected="whole currency units", got=str(float(p["cost"])))
+            raise PabulibError(
+                "cost is not whole",
+                where=f"project {pid}",
+                expected="whole currency units",
+                got=str(float(p["cost"])),
+            )
         name = (p.get("name") or pid).strip()
         projects.append(
             {
@@ -312,13 +360,19 @@ def pb_to_source(path):
                 "title": {"fr": name[:200]},
                 "summary": {"fr": (p.get("description") or name).strip()[:2000]},
                 "cost": int(p["cost"]),
-                "canton": (p.get("district") or p.get("subunit") or pb.meta.get("district") or pb.meta.get("unit") or "-")[:100],
+                "canton": (
+                    p.get("district")
+                    or p.get("subunit")
+                    or pb.meta.get("district")
+                    or pb.meta.get("unit")
+                    or "-"
+                )[:100],
                 "category": _slug(_first(p.get("category")), "general"),
             }
         )
     budget = pb.budget
     return {
         "title": {"fr": pb.meta.get("description", os.path.basename(os.fspath(path)))[:200]},
-        "budget": int(budget) if budget.denominator == 1 else int(budget),
+        "budget": int(budget),  # whole currency units (a fractional budget is rounded down)
         "projects": projects,
     }

@@ -25,16 +25,29 @@ def run_rule(
     instance = make_instance(projects, budget)
     profile = make_profile(instance, ballots, ballot_type)
     if rule == "greedy-threshold" and threshold is None:
-        raise TallyError("greedy-threshold needs a threshold", where="threshold", expected="a minimum score", got=None)
-    if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 0):
-        raise TallyError("threshold must be a non-negative integer", where="threshold", got=repr(threshold))
+        raise TallyError(
+            "greedy-threshold needs a threshold",
+            where="threshold",
+            expected="a minimum score",
+            got=None,
+        )
+    if threshold is not None and (
+        isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 0
+    ):
+        raise TallyError(
+            "threshold must be a non-negative integer", where="threshold", got=repr(threshold)
+        )
     envelopes = _envelopes(instance, reserved)
     selected, ties, details = [], [], {}
     left = instance.budget
     # 1. Reserved envelopes: the rule, limited to the category, within the envelope.
     for category, amount in envelopes:
-        ids = [p for p in instance.ids if instance.category.get(p) == category and p not in selected]
-        sel, spent, t, _ = _apply(rule, instance.restrict(ids, min(amount, left)), profile, threshold)
+        ids = [
+            p for p in instance.ids if instance.category.get(p) == category and p not in selected
+        ]
+        sel, spent, t, _ = _apply(
+            rule, instance.restrict(ids, min(amount, left)), profile, threshold
+        )
         selected += sel
         left -= spent
         ties += [dict(x, stage=f"reserved:{category}") for x in t]
@@ -53,7 +66,16 @@ def run_rule(
     ties += t
     details.update(d)
     total = sum((instance.cost[p] for p in selected), Fraction(0))
-    return Outcome(rule, instance.budget, selected, total, profile.votes, profile.score, ties, _jsonable(details))
+    return Outcome(
+        rule,
+        instance.budget,
+        selected,
+        total,
+        profile.votes,
+        profile.score,
+        ties,
+        _jsonable(details),
+    )
 
 
 def _envelopes(instance, reserved):
@@ -65,7 +87,11 @@ def _envelopes(instance, reserved):
             category, amount = r
         out.append((category, money(amount, f"reserved[{i}].amount")))
     if sum((a for _, a in out), Fraction(0)) > instance.budget:
-        raise TallyError("reserved envelopes exceed the budget", where="reserved", expected=f"<= {instance.budget}")
+        raise TallyError(
+            "reserved envelopes exceed the budget",
+            where="reserved",
+            expected=f"<= {instance.budget}",
+        )
     return out
 
 
@@ -89,12 +115,18 @@ def _per_canton(instance, profile, already, left, threshold):
     cantons = {}
     for p in order_by_score(instance.ids, profile.score):
         c = instance.canton.get(p)
-        if c is None or (threshold is not None and profile.score[p] < threshold) or profile.score[p] <= 0:
+        if (
+            c is None
+            or (threshold is not None and profile.score[p] < threshold)
+            or profile.score[p] <= 0
+        ):
             continue
         cantons.setdefault(c, []).append(p)
     covered = {instance.canton.get(p) for p in already}
     # Cantons whose best project scores highest go first; canton name breaks ties.
-    order = sorted((c for c in cantons if c not in covered), key=lambda c: (-profile.score[cantons[c][0]], c))
+    order = sorted(
+        (c for c in cantons if c not in covered), key=lambda c: (-profile.score[cantons[c][0]], c)
+    )
     selected, spent = [], Fraction(0)
     for c in order:
         for p in cantons[c]:
