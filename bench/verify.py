@@ -80,12 +80,13 @@ def per_record_ratio(root, rounds=3):
     from sync import audit as audit_module
     from sync.bundle import read_unverified_bundle
     from sync.election import read_package
+    from sync.enroll import read_certificate
 
     election = read_package((root / "election.urne").read_bytes())
     path = sorted((root / "exports").iterdir())[0]
     ub = read_unverified_bundle(path)
     first, block = next(ub.blocks(1 << 20))
-    cert = __import__("sync.enroll").enroll.read_certificate(ub.certificate_bytes, election)
+    cert = read_certificate(ub.certificate_bytes, election)
     task = (cert.key, cert.device, cert.epoch, first, block)
     n = block.count(b"\n")
     audit_module._init_worker(election.bytes)

@@ -164,6 +164,13 @@ def init_app(app):
     # Behind TLS (nginx in deploy/), URNE_SECURE_COOKIES=true marks the cookie Secure.
     if app.config.get("SECURE_COOKIES"):
         app.config["SESSION_COOKIE_SECURE"] = True
+    # Behind nginx (deploy/), URNE_PROXIES=1 makes request.remote_addr the client's address, so
+    # the login lockout and the receipt rate limit count per client, not for everyone at once.
+    proxies = int(app.config.get("PROXIES") or 0)
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.after_request(add_headers)
     clock = app.config.get("CENTRAL_MONOTONIC") or time.monotonic
     ext = app.extensions["urne_central"]

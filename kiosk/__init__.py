@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import current_app, jsonify, render_template, request, session
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from markupsafe import Markup
 
 from sync.errors import UrneError
 
@@ -70,7 +71,8 @@ def _open_store(app, home):
     try:
         from kiosk.store import KioskStore
 
-        store = KioskStore.open(home)
+        clock = app.config.get("CLOCK")  # tests inject the device clock (see kiosk/clock.py)
+        store = KioskStore.open(home, now=clock() if clock else None)
     except (UrneError, OSError, sqlite3.Error, ImportError) as exc:
         app.logger.error("the stand cannot open: %s", exc)
         return None, str(exc)
@@ -109,9 +111,29 @@ def _shell_context():
     ext = current_app.extensions["urne_kiosk"]
     election = ext["store"].election if ext["store"] is not None else None
     lang = current_lang()
+
+    def text_lang(value):
+        # Election texts fall back to the election's first language: say so to screen readers.
+        if election is None or not isinstance(value, dict) or value.get(lang):
+            return lang
+        return election.languages[0]
+
+    def elang(value):
+        """` lang="xx"` for an element holding `value` when it is not in the page's language."""
+        code = text_lang(value)
+        return Markup(' lang="{}"').format(code) if code != lang else Markup("")
+
+    def etext(value):
+        """An election text in the page's language, or marked with the language it falls back to."""
+        text = election.text(value, lang) if election else ""
+        code = text_lang(value)
+        return Markup('<span lang="{}">{}</span>').format(code, text) if code != lang else text
+
     return {
         "lang": lang,
         "election": election,
+        "elang": elang,
+        "etext": etext,
         "election_title": election.text(election.title, lang) if election else "",
         "ui_text": session.get("text_size", "normal"),
         "ui_contrast": session.get("contrast", "normal"),

@@ -1,4 +1,8 @@
-"""Server-side state of one resident's way through, kept in memory and never on disk."""
+"""Server-side state of one resident's way through, kept in memory and never on disk.
+
+The kiosk runs as one process (waitress, threads), so one dict holds every flow; a restart
+forgets them all, which is what a power cut in the middle of a vote should do.
+"""
 
 import secrets
 import threading

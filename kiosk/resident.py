@@ -87,7 +87,8 @@ def welcome():
         languages=languages(),
         total_budget=total,
         stand_open=_stand_open(),
-        intro=election.text(election.body["intro"], current_lang()),
+        # A language or display choice left behind returns to French after a quiet while too.
+        flow_active=any(key in session for key in ("lang", "text_size", "contrast")),
     )
 
 
@@ -150,7 +151,6 @@ def checkin():
     lang = current_lang()
     context = {
         "eligibility": eligibility,
-        "privacy": election.text(election.body["privacy_notice"], lang),
         "declaration": election.text(eligibility.get("residence_declaration"), lang),
         "labels": forms.IDENTITY_LABELS,
         "hints": forms.IDENTITY_HINTS,

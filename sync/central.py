@@ -6,6 +6,7 @@ importers (the push endpoint's threads and `urne sync import`) queue on SQLite's
 failing with "database is locked".
 """
 
+import json
 import os
 import sqlite3
 import tempfile
@@ -128,9 +129,14 @@ class CentralStore:
         rows = self.conn.execute("SELECT hash, device, epoch FROM bundles ORDER BY hash")
         return [((d, e), self.bundle_dir / f"{h}.urne") for h, d, e in rows]
 
-    def records(self, exclude=frozenset()):
-        """(device, epoch, seq, body bytes) of accepted records in key order, minus `exclude`d
-        (device, epoch) chains (revoked devices)."""
+    def revoked(self):
+        """(device, epoch) chains on the installed revocation list (kept in meta by open_central)."""
+        return frozenset(tuple(x) for x in json.loads(self.meta("revoked", "[]")))
+
+    def records(self, exclude=None):
+        """(device, epoch, seq, body bytes) of accepted records in key order, minus the
+        `exclude`d (device, epoch) chains (default: the revoked ones, which do not count)."""
+        exclude = self.revoked() if exclude is None else exclude
         rows = self.conn.execute(
             "SELECT device, epoch, seq, body FROM records ORDER BY device, epoch, seq"
         )
@@ -199,18 +205,9 @@ class CentralStore:
                 c.execute(
                     "INSERT INTO bundles (hash, device, epoch, first, last, head, count, size,"
                     " imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        bundle.hash,
-                        bundle.device,
-                        bundle.epoch,
-                        bundle.first,
-                        bundle.last,
-                        bundle.head,
-                        len(rows),
-                        size,
-                        at,
-                    ),
-                )
+                    (bundle.hash, bundle.device, bundle.epoch, bundle.first, bundle.last,
+                     bundle.head, len(rows), size, at),
+                )  # fmt: skip
                 present = len(rows) - len(new)
                 status = "imported" if new else "present"
                 _log(c, at, source, bundle, status, len(new), present, None)
@@ -277,15 +274,15 @@ def _find_fork(c, bundle, rows):
     after = stored.get(bundle.last + 1)
     if after is not None and after[1] != bundle.head:
         return f"stored record {bundle.last + 1} does not link to record {bundle.last}"
-    for row in rows:
-        if row[5] != "ballot":
-            continue
-        other = c.execute(
-            "SELECT device, epoch, seq FROM records WHERE ballot = ? AND kind = 'ballot'",
-            (row[6],),
-        ).fetchone()
-        if other is not None and other != (row[0], row[1], row[2]):
-            return f"ballot id {row[6]} already used by {other[0]} epoch {other[1]} seq {other[2]}"
+    # A ballot id names one ballot: the same id under another key is a replay, not a vote.
+    ballots = {row[6]: (row[0], row[1], row[2]) for row in rows if row[5] == "ballot"}
+    ids = list(ballots)
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        sql = f"SELECT ballot, device, epoch, seq FROM records WHERE ballot IN ({','.join('?' * len(chunk))}) AND kind = 'ballot'"  # noqa: S608, E501 - placeholders only
+        for ballot, device, epoch, seq in c.execute(sql, chunk):
+            if (device, epoch, seq) != ballots[ballot]:
+                return f"ballot id {ballot} already used by {device} epoch {epoch} seq {seq}"
     return None
 
 

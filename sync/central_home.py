@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import json
 import os
 import shutil
 from dataclasses import dataclass
@@ -131,7 +132,16 @@ def open_central(home):
     revocations = None
     if (home / "revocations.urne").exists():
         revocations = read_revocations((home / "revocations.urne").read_bytes(), election)
-    return Central(home, CentralStore(home), election, revocations)
+    store = CentralStore(home)
+    sync_revoked(store, revocations)
+    return Central(home, store, election, revocations)
+
+
+def sync_revoked(store, revocations):
+    """Keep the store's copy of the revoked (device, epoch) list equal to the installed file."""
+    want = json.dumps(sorted(revocations.revoked) if revocations else [])
+    if store.meta("revoked", "[]") != want:
+        store.set_meta("revoked", want)
 
 
 def install_revocations(home, data):
@@ -152,3 +162,5 @@ def install_revocations(home, data):
     tmp = home / ".revocations.urne.tmp"
     tmp.write_bytes(data)
     shutil.move(tmp, home / "revocations.urne")
+    with CentralStore(home) as store:
+        sync_revoked(store, new)

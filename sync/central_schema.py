@@ -13,16 +13,17 @@ MIGRATIONS = (
         first_sync TEXT NOT NULL, last_sync TEXT NOT NULL, fork_detail TEXT,
         PRIMARY KEY (device, epoch)
     ) WITHOUT ROWID;
+    -- A rowid table: rows carry ~1 KB bodies, which WITHOUT ROWID handles badly.
     CREATE TABLE records (
+        id INTEGER PRIMARY KEY,
         device TEXT NOT NULL, epoch INTEGER NOT NULL, seq INTEGER NOT NULL,
         hash TEXT NOT NULL, prev TEXT NOT NULL,
         kind TEXT NOT NULL CHECK (kind IN ('ballot', 'session_open', 'session_close', 'void')),
         ballot TEXT, channel TEXT, time TEXT NOT NULL,
         body BLOB NOT NULL, signature BLOB NOT NULL,
-        PRIMARY KEY (device, epoch, seq)
-    ) WITHOUT ROWID;
+        UNIQUE (device, epoch, seq)
+    );
     CREATE INDEX records_ballot ON records (ballot) WHERE ballot IS NOT NULL;
-    CREATE INDEX records_kind ON records (kind);
     CREATE TABLE bundles (
         hash TEXT PRIMARY KEY, device TEXT NOT NULL, epoch INTEGER NOT NULL,
         first INTEGER NOT NULL, last INTEGER NOT NULL, head TEXT NOT NULL,

@@ -21,10 +21,6 @@ def audit():
     """
 
 
-def _short(h):
-    return f"{h[:16]}…" if h else "-"
-
-
 def _print_report(report, election):
     ok_bundles = sum(b.ok for b in report.bundles)
     click.echo(f"Election {report.election}")
@@ -43,8 +39,9 @@ def _print_report(report, election):
         status = "ok" if c.ok else "FAIL"
         click.echo(
             f"  {status:5} {c.device} epoch {c.epoch}: records {ranges} ({c.records}), "
-            f"ballots {c.ballots}, voids {c.voids}, sessions {c.sessions}, head {_short(c.head)}"
+            f"ballots {c.ballots}, voids {c.voids}, sessions {c.sessions}"
         )
+        click.echo(f"        head {c.head or '-'}")
         for a, b in c.gaps:
             click.echo(f"        gap: records {a}-{b} missing")
         for fork in c.forks:

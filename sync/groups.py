@@ -80,10 +80,10 @@ def open_tags(store, election, private, *, workers=None):
     return len(opened)
 
 
-def refresh_groups(store, election, private, key, *, now, workers=None, exclude=frozenset()):
+def refresh_groups(store, election, private, key, *, now, workers=None, exclude=None):
     """Open new tags, rebuild the groups from every tag, sign and store them; the groups body.
 
-    `exclude`: (device, epoch) chains left out (revoked devices).
+    `exclude`: (device, epoch) chains left out (default: the revoked ones).
     """
     if store.meta("purged"):
         return current_groups(store, election)

@@ -278,6 +278,7 @@ class RecordChecker:
         fast = BALLOT_BYTES.match(body_bytes)
         if (
             fast
+            and len(body_bytes) <= MAX_RECORD_BYTES
             and fast["selections"] in self._valid
             and fast["election"] == self._election_bytes
             and fast["device"] == self._device_bytes

@@ -157,3 +157,56 @@ def sim_summary(_sim_template):
 def sim_password(sim_root, sim_summary):
     """The organiser password of the simulated central."""
     return (sim_root / sim_summary["password_file"]).read_text().strip()
+
+
+class LiveCentral:
+    """A running `urne central serve` process: its base URL, folder and process."""
+
+    def __init__(self, url, home, process):
+        self.url, self.home, self.process = url, home, process
+
+
+def start_central(home, *, timeout=30):
+    """Start `urne central serve` (waitress) on a free loopback port for `home`; wait for /healthz."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from fixtures_web import ROOT, _free_port, stop_kiosk
+
+    port = _free_port()
+    env = dict(os.environ, URNE_HOME=str(home))
+    env.pop("FLASK_APP", None)
+    log_path = Path(home).parent / f"central-serve-{port}.log"
+    log = open(log_path, "wb")  # noqa: SIM115 - closed by stop_kiosk
+    cmd = [sys.executable, "-c", "import app; app.main()", "central", "serve", "--host", "127.0.0.1",
+           "--port", str(port), "--threads", "4"]  # fmt: skip
+    process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process.log = log
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as r:  # noqa: S310 - loopback
+                if r.status == 200:
+                    return LiveCentral(url, Path(home), process)
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_kiosk(process)
+            raise RuntimeError(
+                f"the central did not start on {url}:\n{log_path.read_text()[-3000:]}"
+            )
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def live_central(sim_published):
+    """A real central server on the published simulation, torn down after the test."""
+    from fixtures_web import stop_kiosk
+
+    server = start_central(sim_published)
+    yield server
+    stop_kiosk(server.process)

@@ -160,6 +160,10 @@ def test_refused_check_in_says_why_and_the_next_try_starts_clean(live_kiosk, pag
     pg.get_by_role("button", name="Commencer à voter").click()
     assert pg.input_value("#f-last_name") == ""
     no_script_errors(pg)
+    pg.goto(live_kiosk.url + "/no-such-page")
+    assert "Cette page n'existe pas" in pg.locator("main").inner_text()
+    axe_check(pg)
+    shot(pg, "not-found")
 
 
 @pytest.fixture
@@ -224,10 +228,7 @@ def test_keyboard_only_vote(live_kiosk, page):
             pg.keyboard.type(value)
     tab_to(pg, "#f-declaration")
     pg.keyboard.press("Space")
-    tab_to(
-        pg,
-        "button[value]:not([name=text_size]):not([name=contrast]), form[action='/check-in'] button",
-    )
+    tab_to(pg, "form[action='/check-in'] button[type=submit]")
     pg.keyboard.press("Enter")
     pg.wait_for_url("**/ballot/0")
     tab_to(pg, "input[value=D06]")
@@ -284,6 +285,7 @@ def test_zoom_200_and_320px_reflow_without_horizontal_scroll(live_kiosk, page):
 def test_ballot_page_loads_nothing_from_another_host_and_weighs_under_150_kb(live_kiosk, page):
     pg = page
     seen = []
+    pg.route("**/*", lambda route: route.continue_())  # routing turns the HTTP cache off
     pg.on("requestfinished", lambda r: seen.append(r))
     pg.goto(live_kiosk.url + "/")
     pg.get_by_role("button", name="Commencer à voter").click()
@@ -319,3 +321,38 @@ def test_vote_with_javascript_off(live_kiosk, chromium_browser, request):
     assert pg.locator("#receipt-code").is_visible()
     shot(pg, "receipt-no-js")
     pg.context.close()
+
+
+def test_cumulative_and_ranked_ballots_pass_axe_and_count_live(tmp_path, page):
+    from fixtures_web import ROOT, make_kiosk
+
+    home = make_kiosk(tmp_path / "kiosk", ROOT / "docs" / "examples" / "cumulative-ranked.toml")
+    kiosk = start_kiosk(home)
+    try:
+        pg = page
+        pg.goto(kiosk.url + "/")
+        pg.get_by_role("button", name="Commencer à voter").click()
+        check_in(
+            pg,
+            {
+                "last_name": "Lamarque",
+                "first_name": "Jan",
+                "birth_date": "1990-01-02",
+                "commune": "Nay",
+            },
+        )
+        pg.get_by_role("button", name="Continuer").click()
+        pg.wait_for_url("**/ballot/0")
+        pg.get_by_label(re.compile("^Points")).first.select_option("3")
+        assert "Points donnés : 3 sur 5. Reste : 2." in pg.locator("#counter-text").inner_text()
+        axe_check(pg)
+        shot(pg, "cumulative")
+        pg.get_by_role("button", name="Continuer").click()
+        pg.wait_for_url("**/ballot/1")
+        pg.get_by_label(re.compile("^Rang")).nth(1).select_option("1")
+        assert "Classés : 1 sur 3." in pg.locator("#counter-text").inner_text()
+        axe_check(pg)
+        shot(pg, "ranked")
+        no_script_errors(pg)
+    finally:
+        stop_kiosk(kiosk.process)

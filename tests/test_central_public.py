@@ -58,6 +58,10 @@ def test_results_page_shows_each_section_with_chart_and_table(client, published)
             assert row, pid
     assert "Méthode des parts égales (complétée)" in page and "Vote majoritaire (glouton)" in page
     assert "Comparaison des méthodes" in page
+    ties = [t for r in snapshot(published)["ties"].values() for ts in r.values() for t in ts]
+    assert ties  # the simulation (seed 3) has equal scores that the id order separated
+    for t in ties:
+        assert f"les projets {', '.join(t['tied'])} avaient le même score ({t['score']})" in page
     assert f"{result['ballots']['counted']} bulletins comptés" in page
     assert "Par canal" in page and "Par stand" in page and "Par jour" in page
     assert "1\u202f500\u202f000\u00a0€" in page or "1\u00a0500\u00a0000\u00a0€" in page

@@ -1,8 +1,7 @@
 """The web fixtures themselves: browser tests fail under CI when the browser is missing."""
 
-import pytest
-
 import fixtures_web
+import pytest
 
 
 def test_missing_browser_fails_under_ci_and_skips_elsewhere(monkeypatch, tmp_path):

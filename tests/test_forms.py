@@ -143,6 +143,8 @@ def test_cumulative_and_ranked_ballots_in_the_browser_shapes(example_client):
     assert clash.status_code == 422 and "same rank" in clash.get_data(as_text=True)
     ranked = client.post("/ballot/1", data={"csrf_token": tok, "rank-R3": "1", "rank-R1": "2"})
     assert ranked.location.endswith("/review")
+    # English interface on a French and Occitan election: the French texts say they are French.
+    assert re.search(r'<h1 lang="fr">Répartissez vos points</h1>', page)
     review = client.get("/review").get_data(as_text=True)
     assert "3 points" in review and "Rank 1:" in review
     assert client.post("/confirm", data={"csrf_token": tok}).location.endswith("/receipt")

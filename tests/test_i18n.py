@@ -185,3 +185,34 @@ def test_money_is_written_the_languages_way(lang, amount, expected):
 def test_paragraphs_join_hard_wrapped_lines_and_keep_titles_apart():
     got = paragraphs("Vos données\nPour éviter un double vote,\nnous demandons.\n\nFin.")
     assert got == ["Vos données", "Pour éviter un double vote, nous demandons.", "Fin."]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_resident_page_renders_in_each_language(client, lang):
+    tok = token(client.get("/"))
+    client.post("/language", data={"csrf_token": tok, "lang": lang})
+    pages = [client.get("/")]
+    tok, _checked = begin(client)
+    pages.append(
+        client.post("/ballot/0", data={"csrf_token": tok, "project": ["D01", "D02", "D03", "D04"]})
+    )
+    client.post("/ballot/0", data={"csrf_token": tok, "project": ["D01"]})
+    every = [f"T0{i}" for i in range(1, 8)]
+    pages.append(client.post("/ballot/1", data={"csrf_token": tok, "project": every}))
+    client.post("/ballot/1", data={"csrf_token": tok, "project": ["T01"]})
+    pages.append(client.get("/review"))
+    client.post("/confirm", data={"csrf_token": tok})
+    pages.append(client.get("/receipt"))
+    pages.append(client.get("/missing-page"))
+    english = [
+        "Continue",
+        "Check your vote",
+        "Start voting",
+        "Your receipt code",
+        "Too many projects",
+    ]
+    for page in pages:
+        assert f'<html lang="{lang}"' in page.get_data(as_text=True)
+        if lang != "en":
+            leftovers = [s for s in english if re.search(rf"\b{s}\b", text(page))]
+            assert not leftovers, f"{lang}: English left on {page.request.path}: {leftovers}"

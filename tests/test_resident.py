@@ -248,6 +248,9 @@ def test_idle_reset_from_the_page_script_wipes_the_flow(app, client):
 
 def test_identity_is_never_written_in_clear(app, client, kiosk_home):
     vote(client, identity=dict(IDENTITY, last_name="Zubiriaguirre", first_name="Xabier"))
+    # In memory, only the receipt outlives the cast: the identity and choices are dropped.
+    flows = app.extensions["urne_kiosk"]["flows"]
+    assert [set(f["data"]) for f in flows._flows.values()] == [{"step", "receipt"}]
     app.extensions["urne_kiosk"]["store"].db.conn.execute("PRAGMA wal_checkpoint(FULL)")
     for path in kiosk_home.rglob("*"):
         if path.is_file():
@@ -314,3 +317,9 @@ def test_ballot_page_and_its_assets_weigh_under_150_kb_and_stay_on_this_host(cli
         total += len(response.get_data())
     assert not re.search(r'(?:src|href)="(?:https?:)?//', html)
     assert total < 150 * 1024, f"{total} bytes"
+
+
+def test_welcome_arms_the_idle_reset_only_when_a_choice_was_left_behind(client):
+    assert "idle-reset" not in client.get("/").get_data(as_text=True)
+    client.post("/language", data={"csrf_token": token(client.get("/")), "lang": "eu"})
+    assert 'id="idle-reset"' in client.get("/").get_data(as_text=True)

@@ -73,6 +73,11 @@ def test_exact_boundaries_match_the_naive_rational_method():
     assert run("equalshares", projects, 30, ballots).selected == naive_mes(
         projects, 30, ballots, "approval"
     )
+    # Each voter's whole share (10) is exactly one project's price: borders and exact ties.
+    own = [{"id": p, "cost": 10} for p in ("z", "x", "y")]
+    out = run("equalshares", own, 30, [["x"], ["y"], ["z"]])
+    assert out.selected == ["x", "y", "z"] == naive_mes(own, 30, [["x"], ["y"], ["z"]], "approval")
+    assert [t["tied"] for t in out.ties] == [["x", "y", "z"], ["y", "z"]]
     thirds = [{"id": "a", "cost": 1}, {"id": "b", "cost": 1}]
     out = run("equalshares", thirds, 1, [["a", "b"]] * 3)
     assert out.selected == ["a"] and out.ties[0]["tied"] == ["a", "b"]

@@ -175,7 +175,7 @@ class _Run:
         key = b if d.unit[j] else b / w
         total = float(mw.sum())
         q = cost / total
-        if float(key.min()) > q * (1 + REL):
+        if self.qprev[j] <= q and float(key.min()) > q * (1 + REL):
             return q, key, None, False, round(total), False
         q = max(q, self.qprev[j] * (1 - 16 * REL))
         poor_w = -1.0
@@ -199,7 +199,8 @@ class _Run:
         # One voter per entry, one point each: grow the poor set until the price settles.
         count = len(b)
         q = cost / count
-        if float(b.min()) > q * (1 + REL):
+        # Once someone is poor for a column they stay poor (budgets fall, prices rise).
+        if self.qprev[j] <= q and float(b.min()) > q * (1 + REL):
             return q, b, None, False, count, False
         money = float(b.sum())
         if money < cost * (1 - REL) or (money <= cost * (1 + REL) and not self.exact_affordable(j)):
@@ -229,26 +230,22 @@ class _Run:
         d = self.d
         q, key, poor, border, rich_w, any_poor = ev
         idx, w = self.live[j][0], self.live[j][1]
-        if exact is not None:
-            _, N, rich_w, exact_poor = exact
-            poor = poor if exact_poor is None else exact_poor
-            if N is None:
-                self._sync()
-                N = d.cost[j] * self.D
+        if exact is not None and exact[1] is not None:
+            _, N, rich_w, poor = exact
             self._push(j, N, rich_w)
             q = N / self.D
+        elif exact is not None:  # nobody poor: the exact price cost / rich_w can wait
+            rich_w, poor = exact[2], np.zeros(len(idx), dtype=bool)
+            q = d.cost[j] / rich_w
         if poor is None:
             poor = key < q if any_poor else np.zeros(len(idx), dtype=bool)
-        if exact is None:
-            self.pending.append((j, idx[poor & ~self.exh[idx]], rich_w))
         newly = idx[poor]
-        self.exh[newly] = True
+        if exact is None or exact[1] is None:
+            self.pending.append((j, newly[~self.exh[newly]], rich_w))
+        # Everyone pays q x score, then the poor (who paid all they had) are set to exactly 0.
+        self.bf[idx] -= q if d.unit[j] else q * w
         self.bf[newly] = 0.0
-        rich = ~poor
-        if d.unit[j]:
-            self.bf[idx[rich]] -= q
-        else:
-            self.bf[idx[rich]] -= q * w[rich]
+        self.exh[newly] = True
         self.dead[d.touch[j]] += len(newly)
 
 

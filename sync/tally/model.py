@@ -238,7 +238,10 @@ def make_profile(instance, ballots, ballot_type):
 
 @dataclass
 class Outcome:
-    """The result of one rule: projects in the order funded, money, scores and the ties that decided."""
+    """The result of one rule: projects in the order funded, money, scores and the ties that decided.
+
+    `budget` and `spent` are ints when whole (always, for euro amounts), else exact Fractions.
+    """
 
     rule: str
     budget: Fraction

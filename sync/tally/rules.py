@@ -65,10 +65,10 @@ def run_rule(
     selected += sel
     ties += t
     details.update(d)
-    total = sum((instance.cost[p] for p in selected), Fraction(0))
+    total = _whole(sum((instance.cost[p] for p in selected), Fraction(0)))
     return Outcome(
         rule,
-        instance.budget,
+        _whole(instance.budget),
         selected,
         total,
         profile.votes,
@@ -76,6 +76,11 @@ def run_rule(
         ties,
         _jsonable(details),
     )
+
+
+def _whole(amount):
+    # Whole amounts as int, so callers can put them straight into canonical JSON.
+    return amount.numerator if amount.denominator == 1 else amount
 
 
 def _envelopes(instance, reserved):
