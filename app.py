@@ -83,12 +83,12 @@ def cli():
 
 
 def _register():
-    from central.cli import central
+    from central.cli import central, simulate
     from kiosk.cli import demo, kiosk
     from sync.cli_audit import audit
     from sync.cli_authority import authority
     from sync.cli_election import election
-    from sync.cli_sync import simulate, sync
+    from sync.cli_sync import sync
     from sync.cli_tally import tally
 
     for command in (election, authority, audit, tally, sync, simulate, kiosk, demo, central):

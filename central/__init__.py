@@ -143,5 +143,6 @@ def _http_error(exc):
     if _wants_json():
         from central.api import refusal
 
-        return refusal(code, "too-large" if code == 413 else "bad-request", str(exc))
+        codes = {404: "not-found", 405: "not-allowed", 413: "too-large", 500: "internal"}
+        return refusal(code, codes.get(code, "bad-request"), str(exc))
     return render_template("central/error.html", code=code, reason=None), code

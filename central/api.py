@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify, request
 
 from sync.bundle import read_unverified_bundle, verify_bundle
 from sync.central import import_bundle
+from sync.crypto import sha256_hex
 from sync.enroll import read_certificate
 from sync.errors import (
     BundleError,
@@ -67,10 +68,6 @@ def refusal(status, code, message, where=None):
     if where is not None:
         body["where"] = str(where)
     return jsonify(body), status
-
-
-def _refuse(status, code, exc):
-    return refusal(status, code, str(exc), getattr(exc, "where", None))
 
 
 class _Body:
@@ -145,6 +142,65 @@ def nonce_memory(store, now):
     return seen
 
 
+def _stored_head(store, file_hash):
+    row = store.conn.execute("SELECT head FROM bundles WHERE hash = ?", (file_hash,)).fetchone()
+    return row[0]
+
+
+class _Refused(Exception):
+    """A refusal on its way to the JSON answer (status, code, the error that caused it)."""
+
+    def __init__(self, status, code, error):
+        super().__init__(str(error))
+        self.status, self.code, self.where = status, code, getattr(error, "where", None)
+
+
+def _authenticate(store, w, data, body, revocations, now):
+    """Steps 2-6 of docs/sync-protocol.md; (device, epoch) or _Refused."""
+    try:
+        return verify_push(
+            request.headers, data, key_lookup(store, w.election, revocations, body),
+            now=now, seen_nonce=nonce_memory(store, now),
+        )  # fmt: skip
+    except (PushError, EnrollmentError, SignatureError) as exc:
+        status, code = next((s, c) for cls, s, c in AUTH_ERRORS if isinstance(exc, cls))
+        raise _Refused(status, code, exc) from exc
+
+
+def _accept(store, w, data, body, revocations, now, device, epoch):
+    """Step 7: verify the whole bundle, check it is the requester's, import; (result, head)."""
+    if store.meta("purged"):
+        raise _Refused(409, "closed", "the central was purged; it takes no more ballots")
+    known = store.bundle_result(sha256_hex(data))
+    if known is not None:
+        # These exact bytes were verified and stored before: a retry, answered at once.
+        named, head = known, _stored_head(store, known.hash)
+    else:
+        try:
+            named = verify_bundle(body.file(), w.election, revocations)
+        except RevokedError as exc:
+            raise _Refused(403, "revoked", exc) from exc
+        except UrneError as exc:
+            raise _Refused(422, "bad-bundle", exc) from exc
+        head = named.head
+    if (named.device, named.epoch) != (device, epoch):
+        raise _Refused(422, "bad-bundle", PushError(
+            f"the bundle is {named.device} epoch {named.epoch}, the request names {device} "
+            f"epoch {epoch}", where="Urne-Device"))  # fmt: skip
+    if known is not None:
+        return known, head
+    try:
+        result = import_bundle(
+            store, w.election, data, revocations=revocations, now=now,
+            name=f"push {device} e{epoch}", verified=named,
+        )  # fmt: skip
+    except ConflictError as exc:
+        raise _Refused(409, "fork", exc) from exc
+    except BundleError as exc:
+        raise _Refused(422, "bad-bundle", exc) from exc
+    return result, head
+
+
 @bp.post(PATH)
 def push():
     """Authenticate the device, verify the bundle completely, then import it in one transaction."""
@@ -154,61 +210,34 @@ def push():
     w = web()
     now = w.now()
     if request.mimetype != CONTENT_TYPE:
-        return refusal(
-            400, "bad-request", f"wrong content type: expected {CONTENT_TYPE}, got "
-            f"{request.mimetype or 'none'}", "Content-Type",
-        )  # fmt: skip
+        got = request.mimetype or "none"
+        return refusal(400, "bad-request", f"wrong content type: expected {CONTENT_TYPE}, got {got}",
+                       "Content-Type")  # fmt: skip
     data = request.get_data(cache=False)
     store = get_store()
-    try:
-        revocations = w.revocations()
-    except UrneError as exc:
-        return _refuse(500, "internal", exc)
     body = _Body(store, data)
     try:
         try:
-            device, epoch = verify_push(
-                request.headers, data, key_lookup(store, w.election, revocations, body),
-                now=now, seen_nonce=nonce_memory(store, now),
-            )  # fmt: skip
-        except (PushError, EnrollmentError, SignatureError) as exc:
-            status, code = next((s, c) for cls, s, c in AUTH_ERRORS if isinstance(exc, cls))
-            return _refuse(status, code, exc)
-        if store.meta("purged"):
-            return refusal(409, "closed", "the central was purged; it takes no more ballots")
-        try:
-            bundle = verify_bundle(body.file(), w.election, revocations)
-        except RevokedError as exc:
-            return _refuse(403, "revoked", exc)
+            revocations = w.revocations()
         except UrneError as exc:
-            return _refuse(422, "bad-bundle", exc)
-        if (bundle.device, bundle.epoch) != (device, epoch):
-            return refusal(
-                422, "bad-bundle", f"the bundle is {bundle.device} epoch {bundle.epoch}, "
-                f"the request names {device} epoch {epoch}", "Urne-Device",
-            )  # fmt: skip
-        try:
-            result = import_bundle(
-                store, w.election, data, revocations=revocations, now=now,
-                name=f"push {device} e{epoch}", verified=bundle,
-            )  # fmt: skip
-        except ConflictError as exc:
-            return _refuse(409, "fork", exc)
-        except BundleError as exc:
-            return _refuse(422, "bad-bundle", exc)
+            # Fail closed: without a trustworthy revocation list nobody is let in.
+            raise _Refused(500, "internal", exc) from exc
+        device, epoch = _authenticate(store, w, data, body, revocations, now)
+        result, head = _accept(store, w, data, body, revocations, now, device, epoch)
+    except _Refused as exc:
+        return refusal(exc.status, exc.code, str(exc), exc.where)
     finally:
         body.discard()
     count = result.last - result.first + 1
-    present = result.present if result.status != "already" else count
     return jsonify(
         ok=True,
         status="imported" if result.added else "already-present",
         device=device,
         epoch=epoch,
         records_new=result.added,
-        records_present=present,
+        records_present=result.present if result.status != "already" else count,
         last=result.last,
-        head=bundle.head,
+        head=head,
         state=result.state,
         server_time=format_time(now),
     )

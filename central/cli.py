@@ -1,5 +1,6 @@
 """`urne central` commands: set a central folder up and serve it."""
 
+import json
 import os
 from functools import wraps
 from pathlib import Path
@@ -34,7 +35,7 @@ def domain_errors(func):
 def central():
     """Set up and run the central server (in URNE_HOME).
 
-    Example: URNE_HOME=/srv/central urne central init --election election.urne --key central.key
+    Example: urne central init --election election.urne --key central.key
     """
 
 
@@ -61,7 +62,7 @@ def central():
 def init_command(election_file, key_file, password_file):
     """Make URNE_HOME a central: keys (0600), session secret, organiser password (hashed), database.
 
-    Example: URNE_HOME=/srv/central urne central init --election election.urne --key central.key
+    Example: urne central init --election election.urne --key central.key
     """
     from sync.central_home import init_central
 
@@ -80,7 +81,7 @@ def init_command(election_file, key_file, password_file):
 def serve_command(host, port, threads):
     """Serve the central (push endpoint, organiser pages, results) with waitress.
 
-    Example: URNE_HOME=/srv/central urne central serve --host 0.0.0.0 --port 8000
+    Example: urne central serve --host 0.0.0.0 --port 8000
     """
     import waitress
 
@@ -92,3 +93,31 @@ def serve_command(host, port, threads):
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Serving the central on http://{host}:{port}/ (Ctrl+C to stop)")
     waitress.serve(app, host=host, port=port, threads=threads, ident="urne")
+
+
+@click.command()
+@click.option("--kiosks", type=click.IntRange(1, 500), default=3, show_default=True)
+@click.option("--voters", type=click.IntRange(1, 10**7), default=200, show_default=True)
+@click.option("--duplicates", type=click.FloatRange(0, 1), default=0.02, show_default=True)
+@click.option(
+    "--paper",
+    type=click.FloatRange(0, 1),
+    default=0.1,
+    show_default=True,
+    help="Share of paper ballots.",
+)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@domain_errors
+def simulate(kiosks, voters, duplicates, paper, seed, out):
+    """Simulate a whole budget vote through the real kiosk code, ready for the central.
+
+    Writes OUT/election.urne, OUT/kiosks/, OUT/bundles/, OUT/central (ready for
+    `URNE_HOME=OUT/central urne sync import OUT/bundles`) and OUT/summary.json.
+
+    Example: urne simulate --kiosks 3 --voters 500 --duplicates 0.02 --out /tmp/sim
+    """
+    from .simulate import simulate as run
+
+    summary = run(out, kiosks=kiosks, voters=voters, duplicates=duplicates, paper=paper, seed=seed)
+    click.echo(json.dumps(summary, indent=2, sort_keys=True))

@@ -63,6 +63,12 @@ def read_identity(form, eligibility):
     return fields, declared, errors
 
 
+def _count(raw):
+    """A small whole number typed or picked in a form, else 0 ("²" and "1e9" are not numbers)."""
+    raw = raw.strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 4 else 0
+
+
 def read_selection(section, form):
     """The selection a ballot form describes, in the section's canonical shape (not validated)."""
     kind = section.ballot["type"]
@@ -70,29 +76,21 @@ def read_selection(section, form):
     if kind in rules.LIST_TYPES:
         return sorted({pid for pid in form.getlist("project") if pid in known})
     if kind == "cumulative":
-        out = {}
-        for p in section.projects:
-            raw = form.get(f"points-{p['id']}", "").strip()
-            if raw.isdigit() and int(raw) > 0:
-                out[p["id"]] = int(raw)
-        return out
-    ranks = []
-    for p in section.projects:
-        raw = form.get(f"rank-{p['id']}", "").strip()
-        if raw.isdigit() and int(raw) > 0:
-            ranks.append((int(raw), p["id"]))
-    return [pid for _rank, pid in sorted(ranks)]
+        points = {p["id"]: _count(form.get(f"points-{p['id']}", "")) for p in section.projects}
+        return {pid: n for pid, n in points.items() if n > 0}
+    ranks = [(_count(form.get(f"rank-{p['id']}", "")), p["id"]) for p in section.projects]
+    return [pid for rank, pid in sorted(ranks) if rank > 0]
 
 
 def ranks_clash(section, form):
     """Projects given the same rank (a ranked ballot needs distinct ranks)."""
-    seen, clash = {}, []
+    seen, clash = set(), []
     for p in section.projects:
-        raw = form.get(f"rank-{p['id']}", "").strip()
-        if raw.isdigit() and int(raw) > 0:
-            if raw in seen:
-                clash.append(raw)
-            seen[raw] = p["id"]
+        rank = _count(form.get(f"rank-{p['id']}", ""))
+        if rank > 0:
+            if rank in seen:
+                clash.append(rank)
+            seen.add(rank)
     return clash
 
 

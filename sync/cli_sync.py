@@ -1,7 +1,6 @@
-"""`urne sync` commands (import, tally, duplicates, publish, purge) and `urne simulate`."""
+"""`urne sync` commands: import, tally, duplicates, publish, purge."""
 
 import datetime
-import json
 import os
 import sys
 from functools import wraps
@@ -46,9 +45,11 @@ def _open():
 
 @click.group()
 def sync():
-    """Import bundles into the central (URNE_HOME), tally, review duplicates, publish, purge.
+    """Import bundles into the central, tally, review duplicates, publish, purge.
 
-    Example: URNE_HOME=/srv/central urne sync import /media/usb
+    Every command works on the central folder named by URNE_HOME.
+
+    Example: urne sync import /media/usb
     """
 
 
@@ -64,7 +65,7 @@ def import_command(paths, workers):
     Each bundle is verified completely before anything is written; a refused bundle does not
     stop the others. Exit status 1 when any bundle was refused.
 
-    Example: URNE_HOME=/srv/central urne sync import /media/usb/urne
+    Example: urne sync import /media/usb/urne
     """
     from .importer import bundle_files, import_paths
 
@@ -145,7 +146,7 @@ def import_online_command(csv_file, columns, id_column, time_column, cancel_out)
 def tally_command(as_json):
     """Tally the accepted ballots (duplicates resolved by the election's policy and decisions).
 
-    Example: URNE_HOME=/srv/central urne sync tally --json
+    Example: urne sync tally --json
     """
     from .publish import central_result
     from .results import tally_json
@@ -171,7 +172,7 @@ def tally_command(as_json):
 def groups_command():
     """List the duplicate-voter groups still held for an organiser's decision.
 
-    Example: URNE_HOME=/srv/central urne sync groups
+    Example: urne sync groups
     """
     from .groups import adjudication_bodies, central_key, refresh_groups, signing_key
     from .results import resolve_all
@@ -233,7 +234,7 @@ def adjudicate_command(group, keep, reason, by):
 def publish_command(out, public):
     """Write the audit folder (designated auditors only) or, with --public, the public part.
 
-    Example: URNE_HOME=/srv/central urne sync publish --out /srv/audit-2026
+    Example: urne sync publish --out /srv/audit-2026
     """
     from .publish import publish, publish_public
 
@@ -248,7 +249,7 @@ def publish_command(out, public):
 def install_revocations_command(file):
     """Install the authority's signed revocation list: revoked devices stop counting.
 
-    Example: URNE_HOME=/srv/central urne sync install-revocations revocations.urne
+    Example: urne sync install-revocations revocations.urne
     """
     from .central_home import install_revocations
 
@@ -265,7 +266,7 @@ def purge_command(yes):
     Run it once the result is final: afterwards no bundle can be imported. The tally and the
     audit folder still verify.
 
-    Example: URNE_HOME=/srv/central urne sync purge --yes
+    Example: urne sync purge --yes
     """
     from .publish import purge
 
@@ -275,30 +276,3 @@ def purge_command(yes):
         removed = purge(central, now=_now())
     for item in removed:
         click.echo(f"removed: {item}")
-
-
-@click.command()
-@click.option("--kiosks", type=click.IntRange(1, 500), default=3, show_default=True)
-@click.option("--voters", type=click.IntRange(1, 10**7), default=200, show_default=True)
-@click.option("--duplicates", type=click.FloatRange(0, 1), default=0.02, show_default=True)
-@click.option(
-    "--paper",
-    type=click.FloatRange(0, 1),
-    default=0.1,
-    show_default=True,
-    help="Share of paper ballots.",
-)
-@click.option("--seed", type=int, default=1, show_default=True)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
-@domain_errors
-def simulate(kiosks, voters, duplicates, paper, seed, out):
-    """Simulate a whole budget vote through the real kiosk code, ready for the central.
-
-    Writes OUT/election.urne, OUT/kiosks/, OUT/bundles/, OUT/central and OUT/summary.json.
-
-    Example: urne simulate --kiosks 3 --voters 500 --duplicates 0.02 --out /tmp/sim
-    """
-    from .simulate import simulate as run
-
-    summary = run(out, kiosks=kiosks, voters=voters, duplicates=duplicates, paper=paper, seed=seed)
-    click.echo(json.dumps(summary, indent=2, sort_keys=True))

@@ -193,6 +193,22 @@ def test_a_bundle_of_another_device_than_the_request_is_refused(kit, client):
     assert db_state(kit.home) == before
 
 
+def test_a_stored_bundle_pushed_by_another_device_is_refused(kit, client):
+    path = kit.bundle("k1", kit.chain("k1", events(1)))
+    push(client, kit.devices["k1"], path, seed=1)
+    push(client, kit.devices["k2"], kit.bundle("k2", kit.chain("k2", events(1))), seed=2)
+    r, _ = push(client, kit.devices["k2"], path, seed=3)
+    assert (r.status_code, r.json["error"], r.json["where"]) == (422, "bad-bundle", "Urne-Device")
+
+
+def test_a_corrupt_revocation_list_answers_a_json_500_and_imports_nothing(kit, client):
+    (kit.home / "revocations.urne").write_bytes(b"{}")
+    before = db_state(kit.home)
+    r, _ = push(client, kit.devices["k1"], kit.bundle("k1", kit.chain("k1", events(1))))
+    assert (r.status_code, r.json["ok"], r.json["error"]) == (500, False, "internal")
+    assert db_state(kit.home) == before
+
+
 def test_a_fork_is_refused_and_the_device_flagged(kit, client):
     push(client, kit.devices["k1"], kit.bundle("k1", kit.chain("k1", events(3), seed=1)), seed=1)
     r, _ = push(

@@ -7,8 +7,9 @@ from click.testing import CliRunner
 from fixtures_central import PASSWORD
 
 from app import cli
-from central.cli import central
-from sync.cli_sync import simulate, sync
+from central.cli import central, simulate
+from central.cli import simulate as central_simulate
+from sync.cli_sync import sync
 
 T = "2026-05-16T"
 
@@ -18,6 +19,7 @@ def _commands():
     for name, cmd in sync.commands.items():
         yield ("sync", name), cmd
     yield ("simulate",), simulate
+    yield ("simulate",), central_simulate
     yield ("central",), central
     for name, cmd in central.commands.items():
         yield ("central", name), cmd
@@ -31,7 +33,7 @@ def _commands():
 def test_every_help_ends_with_an_example(path, command):
     result = CliRunner().invoke(cli, [*path, "--help"])
     assert result.exit_code == 0
-    assert command.help.strip().splitlines()[-1].strip().startswith("Example: ")
+    assert command.help.strip().splitlines()[-1].strip().startswith("Example: urne ")
     assert "Example: " in result.output
 
 

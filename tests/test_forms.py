@@ -85,7 +85,13 @@ def test_problems_are_empty_exactly_when_the_rule_accepts_the_choice(flask_ctx, 
 def test_ranked_duplicates_are_reported(flask_ctx):
     ranked = example_sections()[1]
     form = MultiDict({"rank-R1": "1", "rank-R2": "1", "rank-R3": ""})
-    assert forms.ranks_clash(ranked, form) == ["1"]
+    assert forms.ranks_clash(ranked, form) == [1]
+
+
+@pytest.mark.parametrize("raw", ["²", "1e3", "-1", " ", "99999", "３"])
+def test_odd_numbers_in_point_fields_count_as_nothing(flask_ctx, raw):
+    cumulative = example_sections()[0]
+    assert forms.read_selection(cumulative, MultiDict({"points-P1": raw})) == {}
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from click.testing import CliRunner
 from fixtures_central import NOW
 
 from app import cli
+from central.simulate import simulate
 from sync.central_home import open_central
 from sync.groups import (
     adjudication_bodies,
@@ -17,7 +18,6 @@ from sync.groups import (
 )
 from sync.publish import verify_published
 from sync.results import resolve_all, tally_json
-from sync.simulate import simulate
 
 
 @pytest.mark.slow  # equalshares/add1 over a few dozen voters is slow in sync/tally for now

@@ -33,17 +33,18 @@ class MesData:
             groups = [(items, 1) for items, m in groups for _ in range(m)]
         self.mult = np.array([m for _, m in groups], dtype=np.int64)
         weight = np.zeros((len(groups), len(ids)), dtype=np.int64)
-        for g, (items, _) in enumerate(groups):
-            for pid, w in items:
-                if pid in col:
-                    weight[g, col[pid]] = w
+        cells = [(g, col[p], w) for g, (items, _) in enumerate(groups) for p, w in items if p in col]
+        if cells:
+            rows, cols, vals = zip(*cells, strict=True)
+            weight[np.array(rows), np.array(cols)] = np.array(vals, dtype=np.int64)
         self.weight = weight
-        self.mweight = weight * self.mult[:, None]
+        self.mweight = weight if bool((self.mult == 1).all()) else weight * self.mult[:, None]
         # Per column: supporter groups and, as floats, their weight, count and weight x count.
         self.cols = []
+        by_col = np.ascontiguousarray(weight.T)
         for j in range(len(ids)):
-            idx = np.flatnonzero(weight[:, j])
-            w = weight[idx, j]
+            idx = np.flatnonzero(by_col[j])
+            w = by_col[j, idx]
             m = self.mult[idx]
             self.cols.append(
                 (idx, w.astype(np.float64), m.astype(np.float64), (w * m).astype(np.float64))
@@ -52,8 +53,10 @@ class MesData:
         self.plain = [
             u and bool(np.all(c[2] == 1)) for u, c in zip(self.unit, self.cols, strict=True)
         ]
-        self.total_w = [int(self.mweight[:, j].sum()) for j in range(len(ids))]
-        incidence = (weight > 0).astype(np.int32)
+        self.total_w = [int(x) for x in self.mweight.sum(axis=0)] if ids else []
+        # Which columns share a supporter (float32 BLAS: counts below 2^24 are exact).
+        incidence = (weight > 0).astype(np.float32)
+        self.incidence = incidence
         self.touch = [np.flatnonzero(row) for row in incidence.T @ incidence]
         # Candidates: supported projects of positive cost; free supported ones are funded first.
         self.free = sorted(ids[j] for j in range(len(ids)) if self.total_w[j] and not self.cost[j])
@@ -77,7 +80,7 @@ class _Run:
         self.exh = np.zeros(len(data.mult), dtype=bool)
         self.live = list(data.cols)  # supporters not yet exhausted, compacted now and then
         self.qprev = [0.0] * len(data.cols)  # last float price of each column in this run
-        self.dead = np.zeros(len(data.cols), dtype=np.int64)
+        self.dead = np.zeros(len(data.cols))  # exhausted supporters still in each live array
 
     # -- exact helpers ---------------------------------------------------------------------
     def _sync(self):
@@ -156,7 +159,7 @@ class _Run:
         """Float proposal (q, key, poor mask or None, border?, rich weight, any poor?), or None
         when the supporters cannot pay. A None mask means `key < q` (exact: no border)."""
         d = self.d
-        if self.dead[j] * 4 > len(self.live[j][0]):
+        if self.dead[j] * 3 > len(self.live[j][0]):
             idx, w, m, mw = self.live[j]
             keep = ~self.exh[idx]
             self.live[j] = (idx[keep], w[keep], m[keep], mw[keep])
@@ -246,7 +249,8 @@ class _Run:
         self.bf[idx] -= q if d.unit[j] else q * w
         self.bf[newly] = 0.0
         self.exh[newly] = True
-        self.dead[d.touch[j]] += len(newly)
+        if len(newly):
+            self.dead += d.incidence[newly].sum(axis=0)
 
 
 def mes_run(data, t, hints=()):

@@ -1,4 +1,4 @@
-"""A whole budget in one command: an election, enrolled kiosks, residents voting through the real
+"""`urne simulate`, a whole budget in one command: an election, enrolled kiosks, residents voting through the real
 kiosk code (KioskStore), duplicate residents across stands, paper ballots, skewed clocks, and a
 central folder ready to import the bundles.
 """
@@ -9,12 +9,15 @@ import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from . import crypto, enroll
-from .canonical import canonical_bytes
-from .central_home import init_central
-from .demo import write_demo
-from .election import read_package
-from .errors import UrneError
+from kiosk.errors import AlreadyVoted
+from kiosk.setup import init_kiosk, install_certificate
+from kiosk.store import KioskStore
+from sync import crypto, enroll
+from sync.canonical import canonical_bytes
+from sync.central_home import init_central
+from sync.demo import write_demo
+from sync.election import read_package
+from sync.errors import UrneError
 
 START = datetime(2026, 5, 16, 7, 0, tzinfo=UTC)  # 09:00 in Paris, the first market day
 DAYS = 2
@@ -63,9 +66,6 @@ def _selections(rng, election):
 
 
 def _kiosk(out, name, package_path, election, authority_key, secret, rng):
-    from kiosk.setup import init_kiosk, install_certificate
-    from kiosk.store import KioskStore
-
     home = out / "kiosks" / name
     made = init_kiosk(home, package_path, name, rng=rng)
     cert = enroll.certify(
@@ -78,8 +78,6 @@ def _kiosk(out, name, package_path, election, authority_key, secret, rng):
 
 def simulate(out, *, kiosks, voters, duplicates, paper=0.1, seed=1):
     """Run the simulation into `out` (new or empty); return the summary (also summary.json)."""
-    from kiosk.errors import AlreadyVoted
-
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         raise UrneError("the output folder is not empty", where=str(out))
