@@ -20,14 +20,14 @@ TOO_LONG = _l("Texte trop long.")
 bp = Blueprint("central_public", __name__)
 
 RULE_NAMES = {
-    "greedy": "Vote majoritaire (glouton)",
-    "greedy-no-skip": "Vote majoritaire, sans saut",
-    "greedy-threshold": "Vote majoritaire avec seuil",
-    "equalshares": "Méthode des parts égales",
-    "equalshares/add1": "Méthode des parts égales (complétée)",
-    "equalshares/add1-comparison": "Méthode des parts égales (complétée, comparée)",
+    "greedy": _l("Vote majoritaire (glouton)"),
+    "greedy-no-skip": _l("Vote majoritaire, sans saut"),
+    "greedy-threshold": _l("Vote majoritaire avec seuil"),
+    "equalshares": _l("Méthode des parts égales"),
+    "equalshares/add1": _l("Méthode des parts égales (complétée)"),
+    "equalshares/add1-comparison": _l("Méthode des parts égales (complétée, comparée)"),
 }
-CHANNELS = {"kiosk": "Borne", "paper": "Papier", "online": "En ligne"}
+CHANNELS = {"kiosk": _l("Borne"), "paper": _l("Papier"), "online": _l("En ligne")}
 
 
 class ReceiptForm(FlaskForm):

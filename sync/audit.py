@@ -12,6 +12,7 @@ from collections import deque
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .audit_published import is_published, replay
 from .bundle import RECORDS, check_tail, read_unverified_bundle, split_block, verify_header
 from .chain import NO_ID, TYPE_CODES, ChainState
 from .election import read_package
@@ -45,6 +46,7 @@ class AuditReport:
     bundles: list = field(default_factory=list)
     chains: list = field(default_factory=list)
     skipped: list = field(default_factory=list)
+    published: list = field(default_factory=list)  # PublishedCheck of each audit folder
 
     @property
     def ok(self):
@@ -53,6 +55,7 @@ class AuditReport:
             bool(self.bundles)
             and all(b.ok for b in self.bundles)
             and all(c.ok for c in self.chains)
+            and all(p.ok for p in self.published)
         )
 
     def to_dict(self):
@@ -63,6 +66,7 @@ class AuditReport:
             "bundles": [asdict(b) for b in self.bundles],
             "chains": [dict(asdict(c), ok=c.ok) for c in self.chains],
             "skipped": [str(p) for p in self.skipped],
+            "published": [asdict(p) for p in self.published],
         }
 
 
@@ -210,7 +214,10 @@ class _Failure(Exception):
 
 
 def audit(election, paths, *, revocations=None, workers=None, progress=None):
-    """Verify every bundle under `paths` and merge their chains; return an AuditReport."""
+    """Verify every bundle under `paths` and merge their chains; return an AuditReport.
+
+    A path that is an audit folder (see sync.audit_published) also has its tally replayed.
+    """
     report = AuditReport(election.id)
     chains = {}
     workers = workers or os.cpu_count() or 1
@@ -252,6 +259,10 @@ def audit(election, paths, *, revocations=None, workers=None, progress=None):
             pool.close()
             pool.join()
     report.chains = [chains[k].finish(election.id) for k in sorted(chains)]
+    # An audit folder (urne sync publish --out) also has its tally recomputed and compared.
+    for folder in paths:
+        if is_published(folder):
+            report.published.append(replay(folder, election, report, revocations=revocations))
     return report
 
 

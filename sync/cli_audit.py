@@ -8,6 +8,7 @@ import click
 
 from .audit import audit as run_audit
 from .audit import expected_records
+from .audit_published import is_published
 from .election import read_package
 from .enroll import read_revocations
 from .errors import UrneError
@@ -50,9 +51,27 @@ def _print_report(report, election):
             click.echo(f"        {error}")
     for path in report.skipped:
         click.echo(f"Skipped (not a bundle): {path}")
+    for p in report.published:
+        click.echo(f"Audit folder {p.folder}:")
+        if p.signer:
+            click.echo(f"  central signing key {p.signer} (check it against the announced one)")
+        if p.ok:
+            click.echo(
+                f"  ok    tally recomputed, identical to tally.json (sha256 {p.tally_sha256})"
+            )
+        else:
+            click.echo(f"  FAIL  tally\n        {p.error_class}: {p.error}")
     if not report.bundles:
         click.echo("No bundle found.")
     click.echo("RESULT: everything verifies" if report.ok else "RESULT: NOT VERIFIED")
+
+
+def _folder_revocations(paths):
+    """The revocation list of an audit folder among paths, or None."""
+    for path in paths:
+        if is_published(path) and (path / "revocations.urne").exists():
+            return path / "revocations.urne"
+    return None
 
 
 @audit.command("verify")
@@ -77,11 +96,17 @@ def _print_report(report, election):
 def verify(election_path, revocations_path, as_json, workers, paths):
     """Verify bundles (files or folders of *.zip): exit 0 only when everything verifies.
 
-    Example: urne audit verify --election election.urne exports/
+    A folder written by `urne sync publish --out` is an audit folder: besides its bundles, its
+    signed groups and decisions are replayed and the tally recomputed, which must be identical
+    to its tally.json (its revocations.urne is used unless --revocations is given).
+
+    Example: urne audit verify --election election.urne audit-folder/
     """
     try:
         election = read_package(election_path.read_bytes())
         revocations = None
+        if revocations_path is None:
+            revocations_path = _folder_revocations(paths)
         if revocations_path:
             revocations = read_revocations(
                 revocations_path.read_bytes(), election, where=str(revocations_path)

@@ -4,7 +4,7 @@ import json
 
 import click
 
-from .errors import UrneError
+from .errors import TallyError, UrneError
 from .tally import RULES, read_pb, run_rule
 from .tally.model import money_json
 
@@ -16,7 +16,7 @@ def tally_pb(pb, rule):
         try:
             threshold = int(threshold)
         except ValueError as exc:
-            raise UrneError(
+            raise TallyError(
                 "bad threshold",
                 where="META min_project_score_threshold",
                 expected="an integer",
@@ -54,7 +54,7 @@ def tally(file, rule, as_json):
         pb = read_pb(file)
         rule = rule or pb.meta.get("rule")
         if rule not in RULES:
-            raise UrneError("no usable rule", where="--rule", expected="/".join(RULES), got=rule)
+            raise TallyError("no usable rule", where="--rule", expected="/".join(RULES), got=rule)
         outcome = tally_pb(pb, rule)
     except UrneError as exc:
         raise click.ClickException(str(exc)) from exc

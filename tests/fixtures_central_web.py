@@ -101,9 +101,9 @@ def _sim_template(tmp_path_factory):
     """One simulated election, its bundles imported into its central, built once per run."""
     import json
 
+    from central.simulate import simulate
     from sync.central_home import open_central
     from sync.importer import import_paths
-    from sync.simulate import simulate
 
     out = tmp_path_factory.mktemp("central-sim") / "sim"
     simulate(out, kiosks=3, voters=60, duplicates=0.1, seed=3)

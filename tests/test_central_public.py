@@ -189,3 +189,20 @@ def test_healthz_and_html_errors(client):
     assert r.json["role"] == "central" and r.json["ok"] is True and r.json["devices"] == 3
     r = client.get("/nulle-part")
     assert r.status_code == 404 and "Page introuvable" in r.get_data(as_text=True)
+
+
+def test_an_equal_shares_tie_is_explained_too(client, published):
+    import central.snapshot as snapshot_module
+
+    path = published / SNAPSHOT
+    data = json.loads(path.read_text())
+    data["ties"]["departement"] = {
+        "equalshares/add1": [
+            {"round": 2, "tied": ["D02", "D05"], "chosen": "D02", "by": "project id order"}
+        ]
+    }
+    path.write_text(json.dumps(data))
+    snapshot_module._cache.clear()
+    page = client.get("/resultats").get_data(as_text=True)
+    assert "tour 2 : les projets D02, D05 revenaient au même prix par électeur" in page
+    assert "Choisi : D02." in page

@@ -5,6 +5,7 @@ from fractions import Fraction
 import pytest
 from fixtures_tally import elections, naive_mes, pabu, pabu_greedy, pabu_mes
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sync.tally import read_pb, run_rule
 
@@ -211,3 +212,14 @@ def test_add1_matches_pabutools_on_swiecie(pabulib_dir):
 def test_pabu_helper_builds_the_same_election():
     inst, prof = pabu([{"id": "a", "cost": 3}], 5, [["a"], []], "approval")
     assert inst.budget_limit == 5 and len(prof) == 2
+
+
+@SETTINGS
+@given(elections(max_voters=4), st.integers(3, 9))
+def test_grouped_identical_ballots_match_naive(election, copies):
+    """Many identical ballots take the grouped path (counts per ballot kind): same result."""
+    projects, budget, ballots = election
+    many = ballots * copies
+    assert _run("equalshares", (projects, budget * copies, many)).selected == naive_mes(
+        projects, budget * copies, many, "approval"
+    )

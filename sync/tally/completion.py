@@ -13,13 +13,10 @@ def _exhaustive(data, selected_cols, spent):
 
 
 def equal_shares(instance, profile, *, completion=None, candidates=None):
-    """Run MES (completion None), 'add1' or 'add1-comparison'; return (ids, spent, ties, details).
-
-    add1: each voter starts with budget/n; while the outcome is not exhaustive, add one currency
-    unit per voter and rerun; stop at the first exhaustive outcome, or keep the previous one
-    when the next would overspend. add1-comparison: keep adding while the next outcome still
-    fits (exhaustive or not), then compare with greedy (see `compare`).
-    """
+    """MES, or its 'add1' / 'add1-comparison' completion: (ids, spent, ties, details)."""
+    # add1 (pabutools): start at budget/n per voter; while not exhaustive, add one currency unit
+    # per voter and rerun; stop at the first exhaustive outcome, or keep the previous one when
+    # the next would overspend. add1-comparison goes on past exhaustive outcomes.
     data = MesData(instance, profile, candidates)
     if profile.n == 0 or not data.ids:
         return [], Fraction(0), [], {"per_voter": None, "iterations": 0}

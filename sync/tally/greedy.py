@@ -7,12 +7,9 @@ def order_by_score(ids, score):
 
 
 def greedy(instance, profile, *, skip=True, threshold=None):
-    """Return (selected, spent, ties) for greedy, greedy-no-skip or greedy-threshold.
-
-    A project is eligible when its score is at least `threshold` (when given). Eligible projects
-    are taken by descending score; each is funded if it fits the remaining budget; without `skip`
-    the first that does not fit ends the allocation.
-    """
+    """(selected, spent, ties) of greedy (skip), greedy-no-skip or with a minimum score."""
+    # Eligible projects (score >= threshold, when given) by descending score; each is funded if
+    # it fits what is left; without `skip` the first that does not fit ends the allocation.
     score = profile.score
     ids = [p for p in instance.ids if threshold is None or score[p] >= threshold]
     remaining = instance.budget

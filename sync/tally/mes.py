@@ -33,7 +33,9 @@ class MesData:
             groups = [(items, 1) for items, m in groups for _ in range(m)]
         self.mult = np.array([m for _, m in groups], dtype=np.int64)
         weight = np.zeros((len(groups), len(ids)), dtype=np.int64)
-        cells = [(g, col[p], w) for g, (items, _) in enumerate(groups) for p, w in items if p in col]
+        cells = [
+            (g, col[p], w) for g, (items, _) in enumerate(groups) for p, w in items if p in col
+        ]
         if cells:
             rows, cols, vals = zip(*cells, strict=True)
             weight[np.array(rows), np.array(cols)] = np.array(vals, dtype=np.int64)
@@ -54,21 +56,16 @@ class MesData:
             u and bool(np.all(c[2] == 1)) for u, c in zip(self.unit, self.cols, strict=True)
         ]
         self.total_w = [int(x) for x in self.mweight.sum(axis=0)] if ids else []
-        # Which columns share a supporter (float32 BLAS: counts below 2^24 are exact).
-        incidence = (weight > 0).astype(np.float32)
-        self.incidence = incidence
-        self.touch = [np.flatnonzero(row) for row in incidence.T @ incidence]
         # Candidates: supported projects of positive cost; free supported ones are funded first.
         self.free = sorted(ids[j] for j in range(len(ids)) if self.total_w[j] and not self.cost[j])
         self.eligible = [j for j in range(len(ids)) if self.total_w[j] and self.cost[j]]
 
 
 class _Run:
-    """One MES run at an exact per-voter budget t (in scaled units).
+    """One MES run at an exact per-voter budget t (scaled units); exact state kept lazily."""
 
-    Floats drive the search; the exact state (D, T, Q) is brought up to date lazily from the
-    recorded trace (poor groups and rich weight of each funded project) when a decision is close.
-    """
+    # Floats drive the search; the exact state (D, T, Q) is brought up to date from the recorded
+    # trace (poor groups and rich weight of each funded project) only when a decision is close.
 
     def __init__(self, data, t):
         self.d = data
@@ -78,9 +75,9 @@ class _Run:
         self.pending = []  # (column, live poor groups, rich weight) not yet priced exactly
         self.bf = np.full(len(data.mult), float(t))
         self.exh = np.zeros(len(data.mult), dtype=bool)
-        self.live = list(data.cols)  # supporters not yet exhausted, compacted now and then
+        # Exhausted supporters stay in the arrays (budget 0): dropping them costs more than it saves.
+        self.live = data.cols
         self.qprev = [0.0] * len(data.cols)  # last float price of each column in this run
-        self.dead = np.zeros(len(data.cols))  # exhausted supporters still in each live array
 
     # -- exact helpers ---------------------------------------------------------------------
     def _sync(self):
@@ -156,16 +153,11 @@ class _Run:
 
     # -- float proposal --------------------------------------------------------------------
     def evaluate(self, j):
-        """Float proposal (q, key, poor mask or None, border?, rich weight, any poor?), or None
-        when the supporters cannot pay. A None mask means `key < q` (exact: no border)."""
+        """Float proposal (q, key, poor mask or None, border?, rich weight, any poor?) or None."""
+        # None means the supporters cannot pay; a None mask means `key < q` (no border: exact).
         d = self.d
-        if self.dead[j] * 3 > len(self.live[j][0]):
-            idx, w, m, mw = self.live[j]
-            keep = ~self.exh[idx]
-            self.live[j] = (idx[keep], w[keep], m[keep], mw[keep])
-            self.dead[j] = 0
         idx, w, m, mw = self.live[j]
-        if not len(idx):  # every supporter is exhausted
+        if not len(idx):  # nobody supports it
             return None
         b = self.bf[idx]
         cost = d.cost[j]
@@ -249,16 +241,12 @@ class _Run:
         self.bf[idx] -= q if d.unit[j] else q * w
         self.bf[newly] = 0.0
         self.exh[newly] = True
-        if len(newly):
-            self.dead += d.incidence[newly].sum(axis=0)
 
 
 def mes_run(data, t, hints=()):
-    """Run MES with an exact per-voter budget `t` (scaled units); return (ids, cost, ties, trace).
-
-    `hints` lists the columns funded by a previous run, tried first in each round (a faster
-    search; never a different result).
-    """
+    """One MES run at per-voter budget `t` (scaled units): (ids, cost, ties, funded columns)."""
+    # `hints` (the columns a previous run funded) are tried first in each round: a faster
+    # search, never a different result.
     run = _Run(data, t)
     remaining = {j: 1.0 / data.total_w[j] for j in data.eligible}
     selected = list(data.free)

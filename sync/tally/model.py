@@ -238,10 +238,7 @@ def make_profile(instance, ballots, ballot_type):
 
 @dataclass
 class Outcome:
-    """The result of one rule: projects in the order funded, money, scores and the ties that decided.
-
-    `budget` and `spent` are ints when whole (always, for euro amounts), else exact Fractions.
-    """
+    """One rule's result; `budget` and `spent` are ints when whole, else exact Fractions."""
 
     rule: str
     budget: Fraction

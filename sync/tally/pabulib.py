@@ -245,11 +245,9 @@ def _text(value):
 
 
 def dumps_pb(meta, projects, ballots, *, ballot_type, outcome=None):
-    """A .pb text: META (plus rule and budget of `outcome`), PROJECTS, VOTES with ids 1..n.
-
-    Ballots are written in a canonical order (sorted), so the file reveals nothing about the
-    order of voting and two tallies of the same ballots give the same bytes.
-    """
+    """A .pb text: META (with the outcome's rule and budget), PROJECTS, VOTES as voters 1..n."""
+    # Ballots go out in sorted order: the file says nothing about the order of voting, and the
+    # same ballots always give the same bytes.
     kind = {
         "approval": "approval",
         "knapsack": "approval",
@@ -329,12 +327,10 @@ def _slug(value, fallback):
 
 
 def pb_to_source(path):
-    """The projects of a .pb as an election source section: {title, budget, projects: [...]}.
-
-    Project fields follow docs/architecture.md: id, title {"fr": name}, summary {"fr": ...},
-    cost (whole euros), canton (district or subunit, else the META unit) and category
-    (the first Pabulib category, slugified, else "general").
-    """
+    """The projects of a .pb as an election source section: {title, budget, projects}."""
+    # Project fields follow docs/architecture.md: id, title {"fr"}, summary {"fr"}, cost (whole
+    # euros), canton (district or subunit, else META district/unit), category (first Pabulib
+    # category, slugified, else "general").
     pb = read_pb(path)
     projects = []
     for p in pb.projects:
