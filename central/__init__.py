@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import current_app, g, jsonify, render_template, request
-from flask_babel import Babel
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from sync.errors import UrneError
@@ -41,7 +40,7 @@ class CentralWeb:
 
 def init_app(app):
     """Configure the central app: secret, cookies, CSRF, headers, language, blueprints."""
-    from central import api, organiser, public, security
+    from central import api, i18n, organiser, public, security
     from sync.election import read_package
 
     home = Path(app.config["HOME"])
@@ -55,8 +54,7 @@ def init_app(app):
     app.config.setdefault("WTF_CSRF_ENABLED", True)
     security.init_app(app)
     csrf.init_app(app)
-    Babel(app, locale_selector=lambda: "fr")
-    api.init_app(app)
+    i18n.init_app(app)
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(organiser.bp)
@@ -64,7 +62,6 @@ def init_app(app):
     app.add_url_rule("/healthz", "healthz", healthz)
     app.teardown_appcontext(_close_store)
     app.context_processor(_shell_context)
-    app.jinja_env.filters["euros"] = euros
     app.register_error_handler(CSRFError, _csrf_error)
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, _http_error)
@@ -80,7 +77,8 @@ def store():
     if "central_store" not in g:
         from sync.central import CentralStore
 
-        g.central_store = CentralStore(web().home)
+        timeout = current_app.config.get("CENTRAL_DB_TIMEOUT")
+        g.central_store = CentralStore(web().home, **({"timeout": timeout} if timeout else {}))
     return g.central_store
 
 
@@ -109,23 +107,16 @@ def healthz():
     return jsonify(body), 200 if body["ok"] else 503
 
 
-def euros(amount):
-    """An amount in euros the French way (no-break spaces, cents only when not whole)."""
-    from babel.numbers import format_decimal
-
-    value = float(amount) if not isinstance(amount, int) else amount
-    pattern = "#,##0" if int(value) == value else "#,##0.00"
-    return f"{format_decimal(value, format=pattern, locale='fr')}\u00a0€"
-
-
 def _shell_context():
     from central.security import is_organiser
 
-    w = web()
+    from central.i18n import current_lang
+
+    w, lang = web(), current_lang()
     return {
-        "lang": "fr",
+        "lang": lang,
         "election": w.election,
-        "election_title": w.election.text(w.election.title, "fr"),
+        "election_title": w.election.text(w.election.title, lang),
         "organiser": is_organiser(),
     }
 

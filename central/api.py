@@ -29,13 +29,6 @@ from sync.push import (
 
 bp = Blueprint("central_api", __name__)
 
-# Nonces live in the central database so that every worker process refuses a replay
-# (docs/sync-protocol.md, step 6). Created here, beside sync/central.py's own tables.
-NONCES_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS push_nonces (device TEXT NOT NULL, nonce TEXT NOT NULL,"
-    " at TEXT NOT NULL, PRIMARY KEY (device, nonce)) WITHOUT ROWID"
-)
-
 # Error class -> (HTTP status, error code) of the authentication step, most specific first.
 AUTH_ERRORS = (
     (StalePushError, 401, "stale-time"),
@@ -45,15 +38,6 @@ AUTH_ERRORS = (
     (EnrollmentError, 401, "unknown-device"),
     (SignatureError, 401, "bad-signature"),
 )
-
-
-def init_app(app):
-    """Create the nonce table of this central's database."""
-    from sync.central import CentralStore
-
-    home = app.extensions["urne_central"].home
-    with CentralStore(home) as s, s.write() as c:
-        c.execute(NONCES_SCHEMA)
 
 
 def _server_time():

@@ -11,8 +11,8 @@ from central.charts import Bar, bar_chart
 from central.security import client_key, limits, log_in, organiser_required
 from sync.errors import UrneError
 
-REQUIRED = _l("Ce champ est obligatoire.")
-TOO_LONG = _l("Texte trop long.")
+REQUIRED = _l("This field is required.")
+TOO_LONG = _l("Text too long.")
 bp = Blueprint("central_organiser", __name__, url_prefix="/organisateur")
 NONE = "aucun"  # the radio value meaning "count none of these ballots"
 
@@ -20,7 +20,7 @@ NONE = "aucun"  # the radio value meaning "count none of these ballots"
 class LoginForm(FlaskForm):
     """The organiser password."""
 
-    password = PasswordField(_l("Mot de passe de l'organisateur"), validators=[DataRequired(REQUIRED)],
+    password = PasswordField(_l("Organiser password"), validators=[DataRequired(REQUIRED)],
                              render_kw={"autocomplete": "current-password"})  # fmt: skip
 
 
@@ -31,12 +31,12 @@ class ActionForm(FlaskForm):
 class DecisionForm(FlaskForm):
     """An organiser's decision on one held group of ballots."""
 
-    keep = RadioField(_l("Bulletin qui compte"), validators=[DataRequired(REQUIRED)], choices=[])
+    keep = RadioField(_l("Ballot to count"), validators=[DataRequired(REQUIRED)], choices=[])
     reason = TextAreaField(
-        _l("Motif de la décision"),
+        _l("Reason for the decision"),
         validators=[DataRequired(REQUIRED), Length(max=500, message=TOO_LONG)],
     )
-    by = StringField(_l("Votre nom"), validators=[DataRequired(REQUIRED), Length(max=100, message=TOO_LONG)],
+    by = StringField(_l("Your name"), validators=[DataRequired(REQUIRED), Length(max=100, message=TOO_LONG)],
                      render_kw={"autocomplete": "name"})  # fmt: skip
 
 
@@ -55,7 +55,7 @@ def login():
     lockout, who = limits().lockout, client_key()
     if form.validate_on_submit():
         if lockout.locked(who):
-            flash(_("Trop d'essais manqués : réessayez dans 15 minutes."), "error")
+            flash(_("Too many failed attempts: try again in 15 minutes."), "error")
             return render_template("central/login.html", form=form), 429
         try:
             good = check_password(_web().home, form.password.data)
@@ -70,7 +70,7 @@ def login():
                 target = url_for("central_organiser.dashboard")
             return redirect(target)
         lockout.failure(who)
-        flash(_("Mot de passe incorrect."), "error")
+        flash(_("Wrong password."), "error")
         return render_template("central/login.html", form=form), 401
     return render_template("central/login.html", form=form)
 
@@ -78,10 +78,10 @@ def login():
 @bp.post("/deconnexion")
 def logout():
     """End the organiser session."""
-    from flask import session
+    from central.security import log_out
 
     if ActionForm().validate_on_submit():
-        session.clear()
+        log_out()
     return redirect(url_for("central_public.results"))
 
 
@@ -156,12 +156,12 @@ def _held_groups(central):
 
 def _decision_form(gid, members):
     form = DecisionForm(prefix=f"g{gid[:16]}")
-    channels = {"kiosk": _("borne"), "paper": _("papier"), "online": _("en ligne")}
+    channels = {"kiosk": _("kiosk"), "paper": _("paper"), "online": _("online")}
     form.keep.choices = [
-        (m["id"], _("%(id)s — %(stand)s, %(channel)s, %(time)s", id=m["id"][:12], stand=m["stand"],
+        (m["id"], _("Ballot %(id)s — stand %(stand)s, %(channel)s, %(time)s", id=m["id"][:12], stand=m["stand"],
                     channel=channels.get(m["channel"], m["channel"]), time=m["time"].replace("T", " ")))
         for m in members
-    ] + [(NONE, _("Aucun de ces bulletins ne compte"))]  # fmt: skip
+    ] + [(NONE, _("None of these ballots counts"))]  # fmt: skip
     return form
 
 
@@ -191,10 +191,10 @@ def refresh():
                 c.store, c.election, central_key(c.home), signing_key(c.home), now=_web().now()
             )
         except UrneError as exc:
-            flash(_("Actualisation impossible : %(error)s", error=str(exc)), "error")
+            flash(_("Could not update the groups: %(error)s", error=str(exc)), "error")
         else:
             flash(
-                _("Groupes actualisés : %(n)d groupe(s) de doublons.", n=len(body["groups"])),
+                _("Groups updated: %(n)d group(s) of duplicates.", n=len(body["groups"])),
                 "status",
             )
     return redirect(url_for("central_organiser.groups"))
@@ -210,7 +210,7 @@ def decide(gid):
     c = central()
     found = dict(_held_groups(c)).get(gid)
     if found is None:
-        flash(_("Ce groupe n'attend plus de décision."), "error")
+        flash(_("This group no longer awaits a decision."), "error")
         return redirect(url_for("central_organiser.groups"))
     form = _decision_form(gid, found)
     if not form.validate_on_submit():
@@ -221,9 +221,9 @@ def decide(gid):
         adjudicate(c.store, c.election, signing_key(c.home), gid, keep, reason=form.reason.data,
                    by=form.by.data.strip(), now=_web().now())  # fmt: skip
     except UrneError as exc:
-        flash(_("Décision refusée : %(error)s", error=str(exc)), "error")
+        flash(_("Decision refused: %(error)s", error=str(exc)), "error")
         return redirect(url_for("central_organiser.groups"))
-    flash(_("Décision signée et enregistrée."), "status")
+    flash(_("Decision signed and recorded."), "status")
     return redirect(url_for("central_organiser.groups"))
 
 
@@ -249,11 +249,11 @@ def participation():
     from central import store
 
     data = turnout(store())
-    titles = {"stands": _("Par stand"), "days": _("Par jour"), "hours": _("Par heure")}
+    titles = {"stands": _("By stand"), "days": _("By day"), "hours": _("By hour")}
     blocks = [
         {"id": k, "title": titles[k], "rows": rows,
          "chart": bar_chart([Bar(label, n) for label, n in rows],
-                            title=_("Bulletins reçus %(what)s", what=titles[k].lower()), chart_id=f"turnout-{k}")}
+                            title=_("Ballots received, %(what)s", what=titles[k].lower()), chart_id=f"turnout-{k}")}
         for k, rows in data.items()
     ]  # fmt: skip
     return render_template("central/turnout.html", blocks=blocks)
@@ -270,7 +270,7 @@ def publish():
         try:
             publish_results(central(), now=_web().now())
         except UrneError as exc:
-            flash(_("Publication impossible : %(error)s", error=str(exc)), "error")
+            flash(_("Could not publish: %(error)s", error=str(exc)), "error")
         else:
-            flash(_("Résultats publiés."), "status")
+            flash(_("Results published."), "status")
     return redirect(url_for("central_organiser.dashboard"))

@@ -11,30 +11,31 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from central.charts import Bar, bar_chart
+from central.i18n import current_lang
 from central.snapshot import PUBLISHED, load_snapshot, receipt_state
 from sync.errors import RecordError
 from sync.tags import parse_receipt_code
 
-REQUIRED = _l("Ce champ est obligatoire.")
-TOO_LONG = _l("Texte trop long.")
+REQUIRED = _l("This field is required.")
+TOO_LONG = _l("Text too long.")
 bp = Blueprint("central_public", __name__)
 
 RULE_NAMES = {
-    "greedy": _l("Vote majoritaire (glouton)"),
-    "greedy-no-skip": _l("Vote majoritaire, sans saut"),
-    "greedy-threshold": _l("Vote majoritaire avec seuil"),
-    "equalshares": _l("Méthode des parts égales"),
-    "equalshares/add1": _l("Méthode des parts égales (complétée)"),
-    "equalshares/add1-comparison": _l("Méthode des parts égales (complétée, comparée)"),
+    "greedy": _l("Most votes first (greedy)"),
+    "greedy-no-skip": _l("Most votes first, stopping at the first that does not fit"),
+    "greedy-threshold": _l("Most votes first, with a minimum score"),
+    "equalshares": _l("Method of Equal Shares"),
+    "equalshares/add1": _l("Method of Equal Shares (completed)"),
+    "equalshares/add1-comparison": _l("Method of Equal Shares (completed, compared with most votes first)"),
 }
-CHANNELS = {"kiosk": _l("Borne"), "paper": _l("Papier"), "online": _l("En ligne")}
+CHANNELS = {"kiosk": _l("Kiosk"), "paper": _l("Paper"), "online": _l("Online")}
 
 
 class ReceiptForm(FlaskForm):
     """The receipt code typed by a resident."""
 
     code = StringField(
-        _l("Code du reçu"),
+        _l("Receipt code"),
         validators=[DataRequired(REQUIRED), Length(max=40, message=TOO_LONG)],
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
@@ -58,7 +59,7 @@ def _sections(snap):
             rows.append(
                 {
                     "id": p["id"],
-                    "title": election.text(p["title"], "fr"),
+                    "title": election.text(p["title"], current_lang()),
                     "votes": sec["votes"][p["id"]],
                     "score": (sec.get("score") or {}).get(p["id"]),
                     "cost": p["cost"],
@@ -71,7 +72,7 @@ def _sections(snap):
                 f"{r['votes']}{' ✓' if r['funded'] else ''}")
             for r in rows
         ]  # fmt: skip
-        title = election.text(section.title, "fr")
+        title = election.text(section.title, current_lang())
         out.append(
             {
                 "id": sec["id"],
@@ -85,7 +86,7 @@ def _sections(snap):
                 "ties": snap.data["ties"].get(sec["id"], {}),
                 "chart": bar_chart(
                     bars,
-                    title=_("Voix par projet : %(title)s", title=title),
+                    title=_("Votes per project: %(title)s", title=title),
                     chart_id=f"chart-{sec['id']}",
                 ),
             }
@@ -98,11 +99,11 @@ def _participation(snap):
     tables = [
         (
             "channels",
-            _("Par canal"),
+            _("By channel"),
             [(CHANNELS.get(k, k), v) for k, v in sorted(p["channels"].items())],
         ),
-        ("stands", _("Par stand"), sorted(p["stands"].items())),
-        ("days", _("Par jour"), sorted(p["days"].items())),
+        ("stands", _("By stand"), sorted(p["stands"].items())),
+        ("days", _("By day"), sorted(p["days"].items())),
     ]
     return [
         {
@@ -111,7 +112,7 @@ def _participation(snap):
             "rows": rows,
             "chart": bar_chart(
                 [Bar(k, v) for k, v in rows],
-                title=_("Participation %(what)s", what=title.lower()),
+                title=_("Participation, %(what)s", what=title.lower()),
                 chart_id=f"part-{key}",
             ),
         }
@@ -219,7 +220,7 @@ def receipt():
             code = parse_receipt_code(form.code.data)
         except RecordError:
             form.code.errors.append(
-                _("Ce n'est pas un code de reçu : 10 lettres ou chiffres, par exemple 7K2QD-M9XHT.")
+                _("This is not a receipt code: 10 letters or digits, for example 7K2QD-M9XHT.")
             )
         else:
             state = receipt_state(_web().home, store(), code)

@@ -128,10 +128,18 @@ def check_password(home, password):
 
 
 def log_in():
-    """Start a fresh organiser session (the old session's content is dropped)."""
-    session.clear()
+    """Start a fresh organiser session (the old session's content is dropped, but the language)."""
+    log_out()
     session["organiser"] = True
     session["since"] = int(time.time())
+
+
+def log_out():
+    """Drop everything in the session but the visitor's language."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
 
 
 def is_organiser():
@@ -150,7 +158,7 @@ def organiser_required(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         if not is_organiser():
-            session.clear()
+            log_out()
             return redirect(url_for("central_organiser.login", next=request.path))
         return view(*args, **kwargs)
 

@@ -46,4 +46,13 @@ MIGRATIONS = (
         grp TEXT PRIMARY KEY, data BLOB NOT NULL, at TEXT NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 2: push nonces, so that every worker process refuses a replayed push
+    # (docs/sync-protocol.md, step 6). IF NOT EXISTS: centrals started before this migration
+    # created the table at app start, at user_version 1, and keep their rows.
+    """
+    CREATE TABLE IF NOT EXISTS push_nonces (
+        device TEXT NOT NULL, nonce TEXT NOT NULL, at TEXT NOT NULL,
+        PRIMARY KEY (device, nonce)
+    ) WITHOUT ROWID;
+    """,
 )

@@ -1,5 +1,6 @@
 """One device epoch's chain as the verifier merges it: compact per-seq state, gaps, forks, sessions."""
 
+import re
 from dataclasses import dataclass, field
 
 from .records import genesis
@@ -11,6 +12,7 @@ TYPE_CODES = {
     "session_close": ord("c"),
 }
 NO_ID = bytes(16)
+_NOT_BALLOT = re.compile(rb"[^b]")  # every record type but the ballot ("b")
 
 
 @dataclass
@@ -56,6 +58,21 @@ class ChainState:
             self.hashes += bytes(32 * grow)
             self.types += bytes(grow)
             self.ids += bytes(16 * grow)
+        start = first - 1
+        if self.types.count(0, start, end) == len(types):
+            # Nothing known yet in this range (the usual case): copy it in whole.
+            self.hashes[32 * start : 32 * end] = hashes
+            self.types[start:end] = types
+            self.ids[16 * start : 16 * end] = ids
+        else:
+            self._merge_each(first, hashes, types, ids, path)
+        for seq, counts in closes:
+            self.closes.setdefault(seq, counts)
+        self.links.append((first, prev, path))
+        self.report.ranges.append([first, end])
+
+    def _merge_each(self, first, hashes, types, ids, path):
+        """Merge record by record where another bundle already covered some seqs."""
         for i in range(len(types)):
             seq = first + i
             h = hashes[32 * i : 32 * i + 32]
@@ -65,10 +82,6 @@ class ChainState:
                 self.ids[16 * (seq - 1) : 16 * seq] = ids[16 * i : 16 * i + 16]
             elif self.hashes[32 * (seq - 1) : 32 * seq] != h:
                 self.report.forks.append({"seq": seq, "bundle": path})
-        for seq, counts in closes:
-            self.closes.setdefault(seq, counts)
-        self.links.append((first, prev, path))
-        self.report.ranges.append([first, end])
 
     def finish(self, election_id):
         """Check links across bundles, gaps, voids and session counts; return the ChainReport."""
@@ -104,18 +117,26 @@ class ChainState:
         """Voids name earlier, unvoided ballots; session_close counts match the records."""
         errors, voided = [], {}
         is_open, in_session, voids, total = False, 0, 0, 0
-        ballot, void = TYPE_CODES["ballot"], TYPE_CODES["void"]
+        void = TYPE_CODES["void"]
         opening, closing = TYPE_CODES["session_open"], TYPE_CODES["session_close"]
-        for i in range(limit):
-            kind, seq = self.types[i], i + 1
-            if kind == ballot:
-                key = bytes(self.ids[16 * i : 16 * i + 16])
-                if key in voided:
-                    errors.append(f"record {seq}: ballot id {key.hex()} used twice")
-                voided[key] = False
-                in_session, total = in_session + 1, total + 1
-            elif kind == void:
-                key = bytes(self.ids[16 * i : 16 * i + 16])
+        types, ids = bytes(self.types[:limit]), bytes(self.ids[: 16 * limit])
+        pos = 0
+        for i in [m.start() for m in _NOT_BALLOT.finditer(types)] + [limit]:
+            # The run of ballots before record i, in bulk (one by one only to name a duplicate).
+            keys = [ids[16 * j : 16 * j + 16] for j in range(pos, i)]
+            if len(set(keys)) == len(keys) and voided.keys().isdisjoint(keys):
+                voided.update(dict.fromkeys(keys, False))
+            else:
+                for j, key in enumerate(keys, start=pos):
+                    if key in voided:
+                        errors.append(f"record {j + 1}: ballot id {key.hex()} used twice")
+                    voided[key] = False
+            in_session, total = in_session + len(keys), total + len(keys)
+            if i == limit:
+                break
+            kind, seq, pos = types[i], i + 1, i + 1
+            if kind == void:
+                key = ids[16 * i : 16 * i + 16]
                 if key not in voided:
                     errors.append(f"record {seq}: void names no earlier ballot ({key.hex()})")
                 elif voided[key]:

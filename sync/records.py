@@ -36,6 +36,14 @@ BALLOT_BYTES = re.compile(
     rb'"type":"ballot","v":1,"voter":"[0-9a-f]{160}"\}\Z',
     re.S,
 )
+# A whole records.jsonl line whose body BALLOT_BYTES matches: the verifier's hot path.
+BALLOT_LINE = re.compile(
+    rb'\{"body":(?P<body>' + BALLOT_BYTES.pattern.removesuffix(rb"\Z")
+    + rb'),"sig":"(?P<sig>[0-9a-f]{128})"\}\Z',
+    re.S,
+)  # fmt: skip
+LINE_OVERHEAD = len(b'{"body":') + len(b',"sig":"') + 128 + len(b'"}')
+RECORD_PREFIX = b"urne/1/record\x00"  # signed message = hashed bytes = prefix || body bytes
 COMMON = ("v", "type", "election", "device", "epoch", "seq", "prev")
 MAX_CACHED_SELECTIONS = 100_000
 _BALLOT_KEYS = frozenset(
@@ -266,6 +274,30 @@ class RecordChecker:
                 return None
         self._last = (body, raw)  # lets check_selections use the cache for this body
         return body
+
+    def fast_line(self, line):
+        """(seq, prev, ballot id, signed message) of a whole line on the hot path, or None.
+
+        Only a ballot whose layout BALLOT_LINE proves, for this chain, with selections bytes already
+        found canonical and valid, and a good signature qualifies; anything else (including a bad
+        signature) returns None so that the full path raises its specific error.
+        """
+        m = BALLOT_LINE.match(line)
+        if (
+            m is None
+            or len(line) - LINE_OVERHEAD > MAX_RECORD_BYTES
+            or m["selections"] not in self._valid
+            or m["election"] != self._election_bytes
+            or m["device"] != self._device_bytes
+            or int(m["epoch"]) != self.epoch
+        ):
+            return None
+        message = RECORD_PREFIX + m["body"]
+        try:
+            self.public.verify(bytes.fromhex(m["sig"].decode()), message)
+        except InvalidSignature:
+            return None
+        return int(m["seq"]), m["prev"].decode(), m["ballot"].decode(), message
 
     def check_light(self, body_bytes, signature, *, where="record"):
         """Like check, but returns (seq, prev, type, body or None, ballot id hex or None).

@@ -122,8 +122,8 @@ def test_stands_page_shows_certificate_sync_ballots_and_chain_state(client, kit)
     assert fingerprint in page
     k1 = page[page.index('<th scope="row">k1</th>') : page.index('<th scope="row">k2</th>')]
     k2 = page[page.index('<th scope="row">k2</th>') :]
-    assert "complète" in k1 and ">3<" in k1
-    assert "trou" in k2
+    assert "<td>complète</td>" in k1 and ">3<" in k1
+    assert "<strong>incomplète</strong>" in k2
     assert "2026-05-16 12:00:00 UTC" in page
 
 

@@ -56,7 +56,7 @@ def test_results_page_shows_each_section_with_chart_and_table(client, published)
                 table,
             )
             assert row, pid
-    assert "Méthode des parts égales (complétée)" in page and "Vote majoritaire (glouton)" in page
+    assert "Méthode des parts égales (complétée)" in page and "Les plus votés d&#39;abord (glouton)" in page
     assert "Comparaison des méthodes" in page
     ties = [t for r in snapshot(published)["ties"].values() for ts in r.values() for t in ts]
     assert ties  # the simulation (seed 3) has equal scores that the id order separated

@@ -32,21 +32,19 @@ class MesData:
         if len(groups) > 0.6 * profile.n:  # few identical ballots: one entry per voter is faster
             groups = [(items, 1) for items, m in groups for _ in range(m)]
         self.mult = np.array([m for _, m in groups], dtype=np.int64)
-        weight = np.zeros((len(groups), len(ids)), dtype=np.int64)
-        cells = [
-            (g, col[p], w) for g, (items, _) in enumerate(groups) for p, w in items if p in col
-        ]
-        if cells:
-            rows, cols, vals = zip(*cells, strict=True)
-            weight[np.array(rows), np.array(cols)] = np.array(vals, dtype=np.int64)
-        self.weight = weight
-        self.mweight = weight if bool((self.mult == 1).all()) else weight * self.mult[:, None]
+        rows = [[] for _ in ids]
+        pts = [[] for _ in ids]
+        for g, (items, _) in enumerate(groups):
+            for p, w in items:
+                j = col.get(p)
+                if j is not None:
+                    rows[j].append(g)
+                    pts[j].append(w)
         # Per column: supporter groups and, as floats, their weight, count and weight x count.
         self.cols = []
-        by_col = np.ascontiguousarray(weight.T)
         for j in range(len(ids)):
-            idx = np.flatnonzero(by_col[j])
-            w = by_col[j, idx]
+            idx = np.array(rows[j], dtype=np.int64)
+            w = np.array(pts[j], dtype=np.int64)
             m = self.mult[idx]
             self.cols.append(
                 (idx, w.astype(np.float64), m.astype(np.float64), (w * m).astype(np.float64))
@@ -55,10 +53,28 @@ class MesData:
         self.plain = [
             u and bool(np.all(c[2] == 1)) for u, c in zip(self.unit, self.cols, strict=True)
         ]
-        self.total_w = [int(x) for x in self.mweight.sum(axis=0)] if ids else []
+        self.total_w = [int(round(c[3].sum())) for c in self.cols]
+        self._weight = None
         # Candidates: supported projects of positive cost; free supported ones are funded first.
         self.free = sorted(ids[j] for j in range(len(ids)) if self.total_w[j] and not self.cost[j])
         self.eligible = [j for j in range(len(ids)) if self.total_w[j] and self.cost[j]]
+
+    @property
+    def weight(self):
+        """Dense (entries x columns) integer points, built on the first exact check only."""
+        if self._weight is None:
+            weight = np.zeros((len(self.mult), len(self.ids)), dtype=np.int64)
+            for j, (idx, w, _, _) in enumerate(self.cols):
+                weight[idx, j] = w.astype(np.int64)
+            self._weight = weight
+            self._mweight = weight * self.mult[:, None]
+        return self._weight
+
+    @property
+    def mweight(self):
+        """Points x count of each entry, for exact sums over many voters."""
+        self.weight  # noqa: B018 - builds both matrices
+        return self._mweight
 
 
 class _Run:
