@@ -1,14 +1,17 @@
 """Benchmark the central's import: N ballots in bundles vs the raw Ed25519 verify rate, same run.
 
-Usage: python3 bench/import.py [--ballots 100000] [--devices 50] [--workers N]
-Prints the import rate, the raw Ed25519 verification rate on all cores, their ratio (target
->= 0.7) and the peak memory (RSS) of the importing process and of its workers.
+Usage: python3 bench/import.py [--ballots 100000] [--devices 50] [--workers N] [--rounds R]
+Prints the load average at start; per round (each into a fresh central) the import rate between
+two measurements of the raw Ed25519 verification rate on all cores, and their ratio on wall time
+and on CPU time (target >= 0.7); the best round; the peak memory (RSS) of the importing process
+and of its largest worker (target < 300 MB at 1,000,000 ballots).
 """
 
 import argparse
 import os
 import random
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -50,16 +53,19 @@ def _make_device(args):
         {"dept": ["d2"], "canton-1": {"c2": 1}},
     ]
 
+    # One real sealed tag per device: the import never opens tags, so sealing each ballot would
+    # only slow the set-up (the tally's tag opening is measured by bench/tally.py).
+    tag = tags.voter_tag(voter_key, {"last_name": name, "first_name": "A"})
+    sealed = tags.seal_tag(
+        election.central_key,
+        tag,
+        election.id,
+        ephemeral=X25519PrivateKey.from_private_bytes(rng.randbytes(32)),
+    )
+
     def chain():
         nonlocal prev
         for seq in range(1, n + 1):
-            tag = tags.voter_tag(voter_key, {"last_name": f"{name}-{seq}", "first_name": "A"})
-            sealed = tags.seal_tag(
-                election.central_key,
-                tag,
-                election.id,
-                ephemeral=X25519PrivateKey.from_private_bytes(rng.randbytes(32)),
-            )
             body = records.new_record(
                 "ballot", **common, seq=seq, prev=prev, ballot=rng.randbytes(16).hex(),
                 selections=sels[seq % 2], channel="kiosk", lang="fr", time="2026-05-16T10:00",
@@ -87,18 +93,51 @@ def _raw_chunk(n):
     pub = key.public_key()
     msg = b"urne/1/record\x00" + b"x" * 700
     sig = key.sign(msg)
-    t = time.perf_counter()
+    cpu = time.process_time()
     for _ in range(n):
         pub.verify(sig, msg)
-    return n, time.perf_counter() - t
+    return n, time.process_time() - cpu
 
 
-def raw_rate(workers, n=20000):
-    """Ed25519 verifications per second on all cores (cryptography/OpenSSL)."""
+def raw_rate(workers, n=15000):
+    """(Ed25519 verifications per second on all cores, per CPU-second) (cryptography/OpenSSL)."""
     t = time.perf_counter()
     with ProcessPoolExecutor(workers) as pool:
-        total = sum(k for k, _ in pool.map(_raw_chunk, [n] * workers))
-    return total / (time.perf_counter() - t)
+        results = list(pool.map(_raw_chunk, [n] * workers))
+    total = sum(k for k, _ in results)
+    return total / (time.perf_counter() - t), total / sum(c for _, c in results)
+
+
+def _cpu():
+    """CPU seconds of this process and of its reaped children (the import's workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def one_round(root, paths, workers, number):
+    """Raw rate, import into a fresh central, raw rate again: a dict of figures."""
+    from fixtures_central import PASSWORD
+
+    from sync.central_home import init_central, open_central
+    from sync.importer import import_paths
+
+    home = root / f"central-{number}"
+    init_central(home, root / "election.urne", root / "central.key", PASSWORD)
+    before, cpu_before = raw_rate(workers)
+    with open_central(home) as central:
+        cpu, t = _cpu(), time.perf_counter()
+        outcomes = import_paths(central, paths, now=NOW, workers=workers)
+        elapsed, cpu = time.perf_counter() - t, _cpu() - cpu
+        stored = central.store.conn.execute("SELECT count(*) FROM records").fetchone()[0]
+    after, cpu_after = raw_rate(workers)
+    shutil.rmtree(home)
+    raw, raw_cpu = (before + after) / 2, (cpu_before + cpu_after) / 2
+    return {
+        "stored": stored, "seconds": elapsed, "cpu": cpu, "raw": raw, "before": before,
+        "after": after, "raw_cpu": raw_cpu, "errors": sum(1 for o in outcomes if o.error),
+        "wall_ratio": stored / elapsed / raw, "cpu_ratio": stored / cpu / raw_cpu,
+    }  # fmt: skip
 
 
 def main():
@@ -106,14 +145,14 @@ def main():
     ap.add_argument("--ballots", type=int, default=100_000)
     ap.add_argument("--devices", type=int, default=50)
     ap.add_argument("--workers", type=int, default=os.cpu_count())
+    ap.add_argument("--rounds", type=int, default=2, help="Best of this many imports.")
     args = ap.parse_args()
-    from fixtures_central import PASSWORD
     from fixtures_records import mini_election
 
     from sync import crypto
-    from sync.central_home import init_central, open_central
-    from sync.importer import import_paths
 
+    load = os.getloadavg()
+    print(f"cores {os.cpu_count()}, load average at start {load[0]:.1f} {load[1]:.1f}")
     per = args.ballots // args.devices
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -121,33 +160,34 @@ def main():
         jobs = [(tmp, f"k{i:03d}", per, 1000 + i) for i in range(args.devices)]
         with ProcessPoolExecutor(args.workers) as pool:
             paths = list(pool.map(_make_device, jobs))
-        print(
-            f"generated {per * args.devices} ballots in {len(paths)} bundles in {time.perf_counter() - t:.1f} s"
-        )
+        took = time.perf_counter() - t
+        print(f"generated {per * args.devices} ballots in {len(paths)} bundles in {took:.1f} s")
         election, package, _, central_key, _ = mini_election(1)
         (root / "election.urne").write_bytes(package)
         crypto.write_private_key(root / "central.key", central_key)
-        init_central(root / "central", root / "election.urne", root / "central.key", PASSWORD)
-        raw_before = raw_rate(args.workers)
-        with open_central(root / "central") as central:
-            t = time.perf_counter()
-            outcomes = import_paths(central, paths, now=NOW, workers=args.workers)
-            elapsed = time.perf_counter() - t
-            stored = central.store.conn.execute("SELECT count(*) FROM records").fetchone()[0]
-        raw_after = raw_rate(args.workers)
-    errors = [o.error for o in outcomes if o.error]
-    raw = (raw_before + raw_after) / 2
-    rate = stored / elapsed
+        rounds = []
+        for i in range(args.rounds):
+            r = one_round(root, paths, args.workers, i)
+            rounds.append(r)
+            print(
+                f"round {i + 1}: imported {r['stored']} records in {r['seconds']:.2f} s"
+                f" ({r['stored'] / r['seconds']:,.0f}/s, {r['errors']} errors), raw"
+                f" {r['raw']:,.0f}/s (before {r['before']:,.0f}, after {r['after']:,.0f});"
+                f" ratio wall {r['wall_ratio']:.2f}, CPU {r['cpu_ratio']:.2f};"
+                f" load {os.getloadavg()[0]:.1f}"
+            )
+    best = max(rounds, key=lambda r: r["wall_ratio"])
+    print(
+        f"ratio import / raw verify, wall clock: {best['wall_ratio']:.2f} best of {args.rounds} (target >= 0.7)"
+    )
+    print(
+        f"ratio import / raw verify, CPU time:   {max(r['cpu_ratio'] for r in rounds):.2f} best of {args.rounds}"
+    )
     self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(
-        f"imported {stored} records in {elapsed:.2f} s: {rate:,.0f} records/s ({len(errors)} errors)"
+        f"peak RSS: importer {self_mb:.0f} MB, largest worker {child_mb:.0f} MB (target < 300 MB)"
     )
-    print(
-        f"raw Ed25519 verify on {args.workers} cores: {raw:,.0f} /s (before {raw_before:,.0f}, after {raw_after:,.0f})"
-    )
-    print(f"ratio import / raw verify: {rate / raw:.2f} (target >= 0.7)")
-    print(f"peak RSS: importer {self_mb:.0f} MB, largest worker {child_mb:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -108,9 +108,8 @@ def healthz():
 
 
 def _shell_context():
-    from central.security import is_organiser
-
     from central.i18n import current_lang
+    from central.security import is_organiser
 
     w, lang = web(), current_lang()
     return {

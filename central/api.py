@@ -1,5 +1,6 @@
 """`POST /api/v1/bundles`: a kiosk pushes its bundle, signed by its enrolled key (docs/sync-protocol.md)."""
 
+import sqlite3
 from datetime import timedelta
 
 from flask import Blueprint, jsonify, request
@@ -110,7 +111,7 @@ def key_lookup(store, election, revocations, body):
 
 
 def nonce_memory(store, now):
-    """seen_nonce for verify_push, backed by the push_nonces table (UNIQUE (device, nonce))."""
+    """seen_nonce for verify_push, backed by the push_nonces table (migration 2 of sync/central_schema.py)."""
 
     def seen(device, nonce, when):
         horizon = format_time(now - timedelta(seconds=2 * WINDOW_SECONDS))
@@ -210,6 +211,9 @@ def push():
         result, head = _accept(store, w, data, body, revocations, now, device, epoch)
     except _Refused as exc:
         return refusal(exc.status, exc.code, str(exc), exc.where)
+    except sqlite3.OperationalError as exc:
+        # The database stayed locked past the busy timeout: nothing was written, retry later.
+        return refusal(500, "internal", f"the central database is busy ({exc}); retry later")
     finally:
         body.discard()
     count = result.last - result.first + 1

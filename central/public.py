@@ -26,8 +26,23 @@ RULE_NAMES = {
     "greedy-threshold": _l("Most votes first, with a minimum score"),
     "equalshares": _l("Method of Equal Shares"),
     "equalshares/add1": _l("Method of Equal Shares (completed)"),
-    "equalshares/add1-comparison": _l("Method of Equal Shares (completed, compared with most votes first)"),
+    "equalshares/add1-comparison": _l(
+        "Method of Equal Shares (completed, compared with most votes first)"
+    ),
 }
+# One sentence per rule family, for residents who wonder how the funded projects were chosen.
+GREEDY_HELP = _l(
+    "Projects are taken in order of votes; each one is funded if it still fits in the remaining budget."
+)
+RULE_HELP = {
+    "greedy": GREEDY_HELP,
+    "greedy-no-skip": _l("Projects are taken in order of votes and funded until the first one that no longer fits in the remaining budget."),
+    "greedy-threshold": _l("Projects are taken in order of votes among those that reach the minimum score; each one is funded if it still fits in the remaining budget."),
+    "equalshares": _l("The budget is shared equally among the voters; a project is funded when its supporters can pay for it together from their shares, the cheapest per supporter first."),
+}  # fmt: skip
+RULE_HELP["equalshares/add1"] = RULE_HELP["equalshares/add1-comparison"] = _l(
+    "The budget is shared equally among the voters; a project is funded when its supporters can pay for it together from their shares, the cheapest per supporter first. The shares are then raised step by step while the budget allows, so that as little as possible is left unspent."
+)
 CHANNELS = {"kiosk": _l("Kiosk"), "paper": _l("Paper"), "online": _l("Online")}
 
 
@@ -78,6 +93,7 @@ def _sections(snap):
                 "id": sec["id"],
                 "title": title,
                 "rule": RULE_NAMES.get(sec["rule"], sec["rule"]),
+                "rule_help": RULE_HELP.get(sec["rule"]),
                 "budget": sec["budget"],
                 "spent": sec["spent"],
                 "rows": rows,

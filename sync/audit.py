@@ -19,7 +19,8 @@ from .election import read_package
 from .errors import UrneError
 from .records import RECORD_PREFIX, RecordChecker, check_link, decode_line, genesis
 
-CHUNK_BYTES = 256 * 1024  # about 370 ballots: a task big enough to hide the pickling
+CHUNK_BYTES = 1 << 20  # about 1,500 ballots: a task big enough to hide the pickling
+WINDOW_PER_WORKER = 6  # chunks in flight per worker: workers never wait for the main process
 BUNDLE_SUFFIXES = (".urne", ".zip")
 
 
@@ -98,7 +99,8 @@ def _check_chunk(task):
         for number, line in lines:
             got = fast(line)
             if got is not None:  # the hot path: one regex, one signature, one hash
-                this, this_prev, ballot, message = got
+                m, message, _ = got
+                this, this_prev = int(m["seq"]), m["prev"].decode()
                 if seq is None:
                     first_seq, first_prev = this, this_prev
                 elif this != seq + 1 or this_prev != prev:
@@ -108,7 +110,7 @@ def _check_chunk(task):
                 seq, prev = this, digest.hex()
                 hashes += digest
                 types.append(ballot_code)
-                ids += bytes.fromhex(ballot)
+                ids += bytes.fromhex(m["ballot"].decode())
                 continue
             where = _at(number)
             body_bytes, signature = decode_line(line, where=where)
@@ -167,66 +169,127 @@ def bundle_paths(paths):
     return scan(paths)[0]
 
 
-def _chunks(ub, key, device, epoch):
-    for first, block in ub.blocks(CHUNK_BYTES):
-        yield (key, device, epoch, first, block)
+class _Job:
+    """One bundle on its way through the pipeline: its report row and what its chunks gave."""
+
+    def __init__(self, path):
+        self.path = path
+        self.result = BundleResult(str(path), ok=False)
+        self.ub = self.cert = None
+        self.failed = False
+        self.expected_seq = self.expected_prev = self.head = self.first_prev = None
+        self.hashes, self.types, self.ids, self.closes = bytearray(), bytearray(), bytearray(), []
+
+    def fail(self, cls, message):
+        """Record the first error of this bundle (later ones are consequences)."""
+        if not self.failed:
+            self.failed = True
+            self.result.error, self.result.error_class = message, cls
 
 
-def _run(tasks, pool, window):
-    """Results of _check_chunk over tasks in order, with at most `window` chunks in flight."""
-    if pool is None:
-        for task in tasks:
-            yield _check_chunk(task), task[4].count(b"\n")
+def _events(found, election, revocations):
+    """("chunk", job, task), then ("end", job, None) or ("fail", job, error) per bundle, in order.
+
+    The header checks of the next bundle run while workers still check this one's last chunks.
+    """
+    for path in found:
+        job = _Job(path)
+        yield "start", job, None
+        try:
+            job.ub = read_unverified_bundle(path)
+            job.cert = cert = verify_header(job.ub, election, revocations)
+            m = job.ub.manifest
+            r = job.result
+            r.device, r.epoch, r.first, r.last = cert.device, cert.epoch, m["first"], m["last"]
+            job.expected_seq = m["first"]
+            if m["first"] == 1:
+                job.expected_prev = genesis(election.id, cert.device, cert.epoch)
+            for first, block in job.ub.blocks(CHUNK_BYTES):
+                if job.failed:
+                    break  # a worker found an error: the rest of this bundle is not needed
+                yield "chunk", job, (cert.key, cert.device, cert.epoch, first, block)
+        except UrneError as exc:
+            yield "fail", job, exc
+            continue
+        yield "end", job, None
+
+
+def _settle_chunk(job, outcome):
+    ok, err = outcome
+    if job.failed:
         return
-    pending = deque()
-    for task in tasks:
-        pending.append((pool.apply_async(_check_chunk, (task,)), task[4].count(b"\n")))
-        if len(pending) >= window:
-            result, n = pending.popleft()
-            yield result.get(), n
-    while pending:
-        result, n = pending.popleft()
-        yield result.get(), n
-
-
-def _verify_records(ub, cert, election, pool, window, progress):
-    m = ub.manifest
-    expected_seq = m["first"]
-    expected_prev = genesis(election.id, cert.device, cert.epoch) if m["first"] == 1 else None
-    hashes, types, ids, closes = bytearray(), bytearray(), bytearray(), []
-    head = first_prev = None
-    tasks = _chunks(ub, cert.key, cert.device, cert.epoch)
-    for (ok, err), n in _run(tasks, pool, window):
-        if progress:
-            progress(n)
-        if err:
-            number, cls, message = err
-            raise _Failure(cls, message)
-        seq, prev, last, last_hash, part = ok
-        where = f"{RECORDS}: chunk starting at seq {seq}"
+    if err:
+        job.fail(err[1], err[2])
+        return
+    seq, prev, last, last_hash, part = ok
+    try:
         check_link(
             {"seq": seq, "prev": prev},
-            expected_seq=expected_seq,
-            expected_prev=expected_prev,
-            where=where,
+            expected_seq=job.expected_seq,
+            expected_prev=job.expected_prev,
+            where=f"{RECORDS}: chunk starting at seq {seq}",
         )
-        if first_prev is None:
-            first_prev = prev
-        hashes += part[0]
-        types += part[1]
-        ids += part[2]
-        closes += part[3]
-        expected_seq, expected_prev, head = last + 1, last_hash, last_hash
-    check_tail(m, len(types), expected_seq - 1, head)
-    return (hashes, types, ids, closes), first_prev
+    except UrneError as exc:
+        job.fail(type(exc).__name__, str(exc))
+        return
+    if job.first_prev is None:
+        job.first_prev = prev
+    job.hashes += part[0]
+    job.types += part[1]
+    job.ids += part[2]
+    job.closes += part[3]
+    job.expected_seq, job.expected_prev, job.head = last + 1, last_hash, last_hash
 
 
-class _Failure(Exception):
-    """An error raised in a worker, carried back as its class name and message."""
+def _settle_end(job, chains):
+    if job.failed:
+        return
+    m = job.ub.manifest
+    try:
+        check_tail(m, len(job.types), job.expected_seq - 1, job.head)
+    except UrneError as exc:
+        job.fail(type(exc).__name__, str(exc))
+        return
+    job.result.ok = True
+    cert = job.cert
+    chain = chains.setdefault((cert.device, cert.epoch), ChainState(cert.device, cert.epoch))
+    part = (job.hashes, job.types, job.ids, job.closes)
+    chain.merge(m["first"], part, job.first_prev, str(job.path))
 
-    def __init__(self, cls, message):
-        super().__init__(message)
-        self.cls = cls
+
+def _pipeline(found, election, revocations, pool, window, progress, report):
+    """Verify every bundle of `found` with chunks in flight across bundles; return the chains."""
+    chains, pending = {}, deque()
+
+    def settle():
+        kind, job, payload, n = pending.popleft()
+        if kind == "chunk":
+            _settle_chunk(job, payload.get() if pool is not None else payload)
+            if progress:
+                progress(n)
+        elif kind == "fail":
+            job.fail(type(payload).__name__, str(payload))
+        elif kind == "end":
+            _settle_end(job, chains)
+
+    for kind, job, payload in _events(found, election, revocations):
+        if kind == "start":
+            report.bundles.append(job.result)
+            continue
+        if kind == "chunk":
+            n = payload[4].count(b"\n")
+            if pool is None:
+                payload = _check_chunk(payload)
+            else:
+                payload = pool.apply_async(_check_chunk, (payload,))
+            pending.append((kind, job, payload, n))
+        else:
+            pending.append((kind, job, payload, 0))
+        while len(pending) >= window:
+            settle()
+    while pending:
+        settle()
+    return chains
 
 
 def audit(election, paths, *, revocations=None, workers=None, progress=None):
@@ -235,7 +298,6 @@ def audit(election, paths, *, revocations=None, workers=None, progress=None):
     A path that is an audit folder (see sync.audit_published) also has its tally replayed.
     """
     report = AuditReport(election.id)
-    chains = {}
     workers = workers or os.cpu_count() or 1
     pool = None
     if workers > 1:
@@ -245,31 +307,8 @@ def audit(election, paths, *, revocations=None, workers=None, progress=None):
         _init_worker(election.bytes)
     try:
         found, report.skipped = scan(paths)
-        for path in found:
-            result = BundleResult(str(path), ok=False)
-            report.bundles.append(result)
-            try:
-                ub = read_unverified_bundle(path)
-                cert = verify_header(ub, election, revocations)
-                m = ub.manifest
-                result.device, result.epoch, result.first, result.last = (
-                    cert.device,
-                    cert.epoch,
-                    m["first"],
-                    m["last"],
-                )
-                part, first_prev = _verify_records(ub, cert, election, pool, 4 * workers, progress)
-            except UrneError as exc:
-                result.error, result.error_class = str(exc), type(exc).__name__
-                continue
-            except _Failure as exc:
-                result.error, result.error_class = str(exc), exc.cls
-                continue
-            result.ok = True
-            chain = chains.setdefault(
-                (cert.device, cert.epoch), ChainState(cert.device, cert.epoch)
-            )
-            chain.merge(m["first"], part, first_prev, str(path))
+        window = WINDOW_PER_WORKER * workers
+        chains = _pipeline(found, election, revocations, pool, window, progress, report)
     finally:
         if pool is not None:
             pool.close()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
 
-from .bundle import verify_bundle
+from .bundle_rows import verify_bundle_rows
 from .central_schema import MIGRATIONS
 from .crypto import fingerprint, sha256_hex
 from .errors import BundleError, ConflictError, UrneError
@@ -386,7 +386,10 @@ def import_bundle(
     tmp = store.incoming(data)
     try:
         # Verify the private copy, so the bytes checked are exactly the bytes stored.
-        bundle = verified or verify_bundle(tmp, election, revocations)
+        if verified is None:
+            bundle, rows = verify_bundle_rows(tmp, election, revocations)
+        else:
+            bundle = verified
         if verified is not None and verified.hash != sha256_hex(data):
             raise BundleError("verified bundle does not match the bytes", where=label)
         result = store.apply(bundle, size=len(data), source=name or label, at=at, rows=rows)

@@ -6,8 +6,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .bundle import verify_bundle
-from .central import compact_rows, import_bundle
+from .bundle_rows import verify_bundle_rows
+from .central import import_bundle
 from .election import read_package
 from .enroll import read_revocations
 from .errors import BundleError, UrneError
@@ -52,11 +52,9 @@ def _init(package, revocations):
 def _verify(path):
     # Runs in a worker: ship back plain row tuples, not parsed bodies (pickling dominates else).
     try:
-        bundle = verify_bundle(path, _worker["election"], _worker["revocations"])
+        bundle, rows = verify_bundle_rows(path, _worker["election"], _worker["revocations"])
     except UrneError as exc:
         return None, None, exc
-    rows = compact_rows(bundle)
-    bundle.records = []
     return bundle, rows, None
 
 

@@ -28,11 +28,11 @@ SIG_HEX = re.compile(rb"[0-9a-f]{128}\Z")
 # The whole of a canonical ballot body in one pattern (keys in canonical order): checking it in C
 # spares the verifier the field-by-field walk. Anything it does not match takes validate_body.
 BALLOT_BYTES = re.compile(
-    rb'\{"ballot":"(?P<ballot>[0-9a-f]{32})","channel":"(?:kiosk|paper)","clock":"(?:agent|system|rtc)",'
+    rb'\{"ballot":"(?P<ballot>[0-9a-f]{32})","channel":"(?P<channel>kiosk|paper)","clock":"(?:agent|system|rtc)",'
     rb'"device":"(?P<device>[a-z0-9][a-z0-9-]{0,31})","election":"(?P<election>[0-9a-f]{64})",'
     rb'"epoch":(?P<epoch>[1-9][0-9]{0,15}),"lang":"[a-z]{2,3}(?:-[A-Za-z0-9]{1,8})?",'
     rb'"prev":"(?P<prev>[0-9a-f]{64})","selections":(?P<selections>\{.*\}),'
-    rb'"seq":(?P<seq>[1-9][0-9]{0,15}),"time":"' + _DAY.encode() + rb':(?:00|15|30|45)",'
+    rb'"seq":(?P<seq>[1-9][0-9]{0,15}),"time":"(?P<time>' + _DAY.encode() + rb':(?:00|15|30|45))",'
     rb'"type":"ballot","v":1,"voter":"[0-9a-f]{160}"\}\Z',
     re.S,
 )
@@ -276,7 +276,7 @@ class RecordChecker:
         return body
 
     def fast_line(self, line):
-        """(seq, prev, ballot id, signed message) of a whole line on the hot path, or None.
+        """(BALLOT_LINE match, signed message, signature) of a whole line on the hot path, or None.
 
         Only a ballot whose layout BALLOT_LINE proves, for this chain, with selections bytes already
         found canonical and valid, and a good signature qualifies; anything else (including a bad
@@ -293,11 +293,12 @@ class RecordChecker:
         ):
             return None
         message = RECORD_PREFIX + m["body"]
+        signature = bytes.fromhex(m["sig"].decode())
         try:
-            self.public.verify(bytes.fromhex(m["sig"].decode()), message)
+            self.public.verify(signature, message)
         except InvalidSignature:
             return None
-        return int(m["seq"]), m["prev"].decode(), m["ballot"].decode(), message
+        return m, message, signature
 
     def check_light(self, body_bytes, signature, *, where="record"):
         """Like check, but returns (seq, prev, type, body or None, ballot id hex or None).

@@ -57,6 +57,34 @@ def test_organiser_pages_have_no_axe_violation(page, live_central, sim_password)
     assert page.errors == []
 
 
+def test_a_resident_checks_a_receipt_in_basque_through_the_language_switch(page, live_central):
+    lookup = json.loads((live_central.home / SNAPSHOT).read_text())["lookup"]
+    page.goto(live_central.url + "/resultats")
+    page.get_by_role("navigation", name="Langue").get_by_role("link", name="Euskara").click()
+    page.wait_for_url("**/resultats?lang=eu")
+    assert page.get_attribute("html", "lang") == "eu"
+    assert page.inner_text("h1") == "Emaitzak"
+    axe_check(page)
+    shot(page, "results-eu")
+    # The choice follows the resident to the receipt page, with no ?lang= in the link.
+    page.get_by_role("link", name="Nire ordainagiria egiaztatu").click()
+    page.get_by_label("Ordainagiriaren kodea").fill(lookup["counted"][0])
+    page.get_by_role("button", name="Egiaztatu").click()
+    page.wait_for_selector(".receipt-answer")
+    assert "Zenbatua." in page.inner_text(".receipt-answer")
+    axe_check(page)
+    shot(page, "receipt-eu")
+    assert page.errors == []
+
+
+@pytest.mark.parametrize("path", ["/resultats?lang=es", "/resultats?lang=oc", "/recu?lang=en"])
+def test_public_pages_in_other_languages_have_no_axe_violation(page, live_central, path):
+    page.goto(live_central.url + path)
+    assert page.get_attribute("html", "lang") == path[-2:]
+    axe_check(page)
+    assert page.errors == []
+
+
 def test_focus_is_visible_on_links_and_buttons(page, live_central):
     page.goto(live_central.url + "/resultats")
     page.keyboard.press("Tab")
@@ -68,7 +96,9 @@ def test_focus_is_visible_on_links_and_buttons(page, live_central):
     assert style[0] != "none" and style[1] != "0px"
 
 
-@pytest.mark.parametrize("path", ["/resultats", "/recu", "/organisateur/connexion"])
+@pytest.mark.parametrize(
+    "path", ["/resultats", "/recu", "/organisateur/connexion", "/resultats?lang=eu"]
+)
 def test_pages_reflow_at_200_percent_zoom(chromium_browser, live_central, request, path):
     # 200 % zoom of a 1280 px window is a 640 px CSS viewport.
     pg = new_page(chromium_browser, request.node.name, viewport={"width": 640, "height": 450})

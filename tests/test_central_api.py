@@ -222,9 +222,24 @@ def test_a_fork_is_refused_and_the_device_flagged(kit, client):
 
 def test_other_api_paths_answer_json(client):
     r = client.get("/api/v1/nothing")
-    assert (r.status_code, r.json["ok"]) == (404, False)
+    assert (r.status_code, r.json["ok"], r.json["error"]) == (404, False, "not-found")
     r = client.get(PATH)
-    assert (r.status_code, r.json["ok"]) == (405, False)
+    assert (r.status_code, r.json["ok"], r.json["error"]) == (405, False, "not-allowed")
+    assert r.json["server_time"] == "2026-05-16T12:00:00Z"
+
+
+def test_a_purged_central_answers_closed_and_stores_nothing(kit, client):
+    from sync.publish import purge
+
+    first = kit.bundle("k1", kit.chain("k1", events(2)))
+    assert push(client, kit.devices["k1"], first)[0].status_code == 200
+    with kit.open() as c:
+        purge(c, now=NOW)
+    before = db_state(kit.home)
+    r, _ = push(client, kit.devices["k2"], kit.bundle("k2", kit.chain("k2", events(2))), seed=2)
+    assert (r.status_code, r.json["ok"], r.json["error"]) == (409, False, "closed")
+    assert "purged" in r.json["message"]
+    assert db_state(kit.home) == before
 
 
 # The trust core's tamper table, through the network endpoint ------------------------------
@@ -262,3 +277,74 @@ def test_the_golden_bundle_itself_is_accepted_through_the_endpoint(tamper):
     r, _ = push(client, ctx, golden, seed=77)
     # The first push held records 1-2 of the same chain: the rest is new.
     assert (r.status_code, r.json["status"], r.json["records_new"]) == (200, "imported", 4)
+
+
+def _downgrade_to_schema_1(home, *, keep_nonces):
+    """Make `home`'s database what a central before migration 2 left: user_version 1."""
+    import sqlite3
+
+    with sqlite3.connect(home / "central.db") as conn:
+        if not keep_nonces:
+            conn.execute("DROP TABLE push_nonces")
+        conn.execute("PRAGMA user_version = 1")
+
+
+def test_migration_2_adds_the_nonce_table_to_a_database_holding_ballots(kit):
+    import sqlite3
+
+    from sync.central_schema import MIGRATIONS
+
+    first = kit.bundle("k1", kit.chain("k1", events(3)))
+    assert push(central_app(kit.home).test_client(), kit.devices["k1"], first)[0].status_code == 200
+    _downgrade_to_schema_1(kit.home, keep_nonces=False)
+    before = db_state(kit.home)
+    assert records_count(kit.home) == 4
+    client = central_app(kit.home).test_client()
+    second = kit.bundle("k2", kit.chain("k2", events(2)))
+    assert push(client, kit.devices["k2"], second, seed=2)[0].status_code == 200
+    with sqlite3.connect(kit.home / "central.db") as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 2
+        assert conn.execute("SELECT count(*) FROM push_nonces").fetchone()[0] == 1
+    after = db_state(kit.home)
+    # The ballots of before are all still there; the second push added to them.
+    assert records_count(kit.home) == 7 and after["devices"] != before["devices"]
+
+
+def test_migration_2_keeps_nonces_a_central_recorded_before_it(kit):
+    # Centrals before migration 2 made the table at app start, at user_version 1.
+    path = kit.bundle("k1", kit.chain("k1", events(2)))
+    _, headers = push(central_app(kit.home).test_client(), kit.devices["k1"], path)
+    _downgrade_to_schema_1(kit.home, keep_nonces=True)
+    again = central_app(kit.home).test_client().post(PATH, data=path.read_bytes(), headers=headers)
+    assert (again.status_code, again.json["error"]) == (409, "replayed")
+
+
+def test_pages_and_pushes_take_no_write_lock_when_the_schema_is_current(kit):
+    import sqlite3
+
+    path = kit.bundle("k1", kit.chain("k1", events(2)))
+    holder = sqlite3.connect(kit.home / "central.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another importer holds the write lock
+    try:
+        client = central_app(kit.home, CENTRAL_DB_TIMEOUT=0.5).test_client()
+        for url in ("/healthz", "/resultats", "/recu"):
+            assert client.get(url).status_code == 200, url
+        # A push needs the lock for its nonce: it waits, then answers a clean JSON 500.
+        r, _ = push(client, kit.devices["k1"], path)
+        assert (r.status_code, r.json["error"]) == (500, "internal")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert push(client, kit.devices["k1"], path, seed=2)[0].status_code == 200
+
+
+def test_a_request_opens_the_central_store_once(kit):
+    import central
+
+    app = central_app(kit.home)
+    with app.test_request_context("/organisateur/doublons"):
+        first = central.store()
+        assert central.store() is first and central.central().store is first
+    # Closed at the end of the request: the next one opens its own.
+    with app.test_request_context("/"):
+        assert central.store() is not first

@@ -120,8 +120,12 @@ def test_stands_page_shows_certificate_sync_ballots_and_chain_state(client, kit)
     page = client.get("/organisateur/stands").get_data(as_text=True)
     fingerprint = kit.devices["k1"].certificate.fingerprint
     assert fingerprint in page
-    k1 = page[page.index('<th scope="row">k1</th>') : page.index('<th scope="row">k2</th>')]
-    k2 = page[page.index('<th scope="row">k2</th>') :]
+    k1 = page[
+        page.index('<th scope="row" class="nowrap">k1</th>') : page.index(
+            '<th scope="row" class="nowrap">k2</th>'
+        )
+    ]
+    k2 = page[page.index('<th scope="row" class="nowrap">k2</th>') :]
     assert "<td>complète</td>" in k1 and ">3<" in k1
     assert "<strong>incomplète</strong>" in k2
     assert "2026-05-16 12:00:00 UTC" in page

@@ -4,6 +4,8 @@ from datetime import datetime
 
 import pytest
 from fixtures_records import SELECTIONS, make_chain
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sync import crypto, records
 from sync.canonical import canonical_bytes
@@ -214,3 +216,50 @@ def test_light_check_agrees_with_the_full_check(enrolled):
     other._valid = set(checker._valid)
     with pytest.raises(RecordError, match="record device does not match its certificate"):
         other.check_light(body_bytes, sig)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.data())
+def test_the_line_hot_path_never_accepts_what_the_full_path_refuses(enrolled, data):
+    """Any one-byte change of a ballot body, signed anew: fast_line agrees with check or abstains."""
+    if not hasattr(enrolled, "hot_chain"):  # built once for all examples of this fixture
+        enrolled.hot_chain = make_chain(enrolled, 6)
+    chain = enrolled.hot_chain
+    checker = records.RecordChecker(
+        key=enrolled.certificate.key, election=enrolled.election, device="kiosk-01", epoch=1
+    )
+    for body_bytes, sig in chain:  # fill the cache of valid selections the honest way
+        checker.check(body_bytes, sig)
+    body_bytes = data.draw(st.sampled_from([b for b, _ in chain if b'"type":"ballot"' in b]))
+    i = data.draw(st.integers(0, len(body_bytes) - 1))
+    new = data.draw(st.integers(0, 255).filter(lambda b: b != body_bytes[i]))
+    mutated = body_bytes[:i] + bytes([new]) + body_bytes[i + 1 :]
+    signature = crypto.sign(enrolled.device_key, "urne/1/record", mutated)
+    got = checker.fast_line(records.encode_line(mutated, signature)[:-1])
+    try:
+        body = checker.check(mutated, signature)
+    except (CanonicalError, RecordError, SelectionError) as exc:
+        assert got is None, f"hot path accepted what the full path refuses: {exc}"
+        return
+    if got is not None:
+        m, message, sig = got
+        assert sig == signature and message == b"urne/1/record\x00" + mutated
+        assert (int(m["seq"]), m["prev"].decode(), m["ballot"].decode()) == (
+            body["seq"], body["prev"], body["ballot"],
+        )  # fmt: skip
+        assert (m["channel"].decode(), m["time"].decode()) == (body["channel"], body["time"])
+
+
+def test_the_line_hot_path_abstains_on_a_bad_signature(enrolled):
+    chain = make_chain(enrolled, 3)
+    checker = records.RecordChecker(
+        key=enrolled.certificate.key, election=enrolled.election, device="kiosk-01", epoch=1
+    )
+    for body_bytes, sig in chain:
+        checker.check(body_bytes, sig)
+    body_bytes, sig = chain[-1]
+    assert checker.fast_line(records.encode_line(body_bytes, sig)[:-1]) is not None
+    bad = sig[:-1] + bytes([sig[-1] ^ 1])
+    assert checker.fast_line(records.encode_line(body_bytes, bad)[:-1]) is None

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from sync import bundlezip, crypto, enroll, records
 from sync.audit import audit
 from sync.bundle import CERTIFICATE, MANIFEST, RECORDS, verify_bundle
+from sync.bundle_rows import verify_bundle_rows
 from sync.canonical import canonical_bytes, parse_canonical
 from sync.election import build_package, read_package
 from sync.errors import (
@@ -388,6 +389,10 @@ def test_tamper_case_refused(kit, name, mutate, error, pattern):
     with pytest.raises(error, match=pattern) as info:
         verify_bundle(path, ctx.election)
     assert type(info.value) is error
+    # The central's import path refuses it with the same error.
+    with pytest.raises(error, match=pattern) as again:
+        verify_bundle_rows(path, ctx.election)
+    assert type(again.value) is error and str(again.value) == str(info.value)
     # The parallel verifier refuses it with the same error.
     report = audit(ctx.election, [path], workers=1)
     assert not report.ok
@@ -480,6 +485,8 @@ def test_any_single_byte_change_is_detected(tmp_path, data):
     path.write_bytes(golden[:i] + bytes([new]) + golden[i + 1 :])
     with pytest.raises(UrneError):
         verify_bundle(path, ctx.election)
+    with pytest.raises(UrneError):
+        verify_bundle_rows(path, ctx.election)
 
 
 @pytest.mark.slow
