@@ -72,6 +72,8 @@ def init_command(election_file, key_file, password_file):
         password = click.prompt("Organiser password", hide_input=True, confirmation_prompt=True)
     home = init_central(_home(), election_file, key_file, password)
     click.echo(f"Central ready in {home}")
+    click.echo("Next: `urne sync import BUNDLES...` for USB exports, `urne central serve` for the")
+    click.echo('organiser pages and the kiosks\' "Synchroniser" button (same URNE_HOME).')
 
 
 @central.command("serve")
