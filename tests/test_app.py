@@ -69,3 +69,22 @@ def test_readme_starts_with_the_two_commands_and_ci_runs_the_test_one():
     assert "urne demo" in commands[0]
     test_command = commands[1].split("&&")[-1].strip()
     assert test_command in (ROOT / ".ci" / "run").read_text()
+
+
+def test_auditor_commands_run_without_flask():
+    import subprocess
+    import sys
+
+    # sys.modules[name] = None makes any import of that name fail, as if Flask were not installed.
+    code = (
+        "import sys, runpy\n"
+        "for name in ('flask', 'flask_wtf', 'flask_babel', 'werkzeug'):\n"
+        "    sys.modules[name] = None\n"
+        "sys.argv = ['sync', 'audit', 'verify', '--help']\n"
+        "runpy.run_module('sync', run_name='__main__')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert "--election" in result.stdout
