@@ -169,7 +169,8 @@ def test_refused_check_in_says_why_and_the_next_try_starts_clean(live_kiosk, pag
 @pytest.fixture
 def short_idle_kiosk(kiosk_home):
     """A live kiosk with a short idle delay (through URNE_* config), so the test waits seconds."""
-    env = {"URNE_IDLE_SECONDS": "5", "URNE_IDLE_WARNING_SECONDS": "3"}
+    # A 6 s warning leaves axe (slow on a loaded machine) time to check the dialog.
+    env = {"URNE_IDLE_SECONDS": "8", "URNE_IDLE_WARNING_SECONDS": "6"}
     kiosk = start_kiosk(kiosk_home, env=env)
     yield kiosk
     stop_kiosk(kiosk.process)
@@ -191,7 +192,7 @@ def test_idle_warning_then_reset_wipes_what_was_typed(short_idle_kiosk, page):
     assert pg.input_value("#f-last_name") == "Oihenart"
     warning.wait_for(state="visible", timeout=5000)
     axe_check(pg, context="#idle-warning")
-    pg.wait_for_url(url + "/", timeout=6000)
+    pg.wait_for_url(url + "/", timeout=9000)
     assert "sans activité" in pg.locator("main").inner_text()
     shot(pg, "idle-reset")
     pg.go_back()
