@@ -99,6 +99,19 @@ def _print_status(st):
         click.echo(f"{name + ':':13}{value}")
 
 
+@kiosk.command("set-pin")
+@domain_errors
+def set_pin_command():
+    """Give the kiosk a new agent PIN (shown once) and lift any PIN lockout.
+
+    Example: urne kiosk set-pin
+    """
+    from .setup import reset_pin
+
+    pin = reset_pin(kiosk_home())
+    click.echo(f"New agent PIN (shown only now, write it down): {pin}")
+
+
 @kiosk.command("status")
 @domain_errors
 def status_command():
@@ -171,18 +184,45 @@ def serve_command(host, port):
     serve(kiosk_home(), host, port)
 
 
-def serve(home, host, port):
-    """Run the kiosk app from `home` under waitress until interrupted."""
+def listen(host, port):
+    """A socket bound and listening on host:port, or a ClickException saying the port is taken."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        family, kind, proto, _name, address = infos[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from exc
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(1024)
+    except OSError as exc:
+        sock.close()
+        raise click.ClickException(
+            f"cannot listen on {host}:{port} ({exc.strerror}): is a kiosk already running there? "
+            "Stop it, or pick another port with --port"
+        ) from exc
+    return sock
+
+
+def serve(home, host, port, *, sock=None):
+    """Run the kiosk app from `home` under waitress until interrupted (on `sock` if bound)."""
     import waitress
 
     from app import create_app
 
+    sock = sock or listen(host, port)
     try:
-        app = create_app({"HOME": str(home), "ROLE": "kiosk"})
-    except RuntimeError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
-    waitress.serve(app, host=host, port=port, threads=4, ident="urne")
+        try:
+            app = create_app({"HOME": str(home), "ROLE": "kiosk"})
+        except RuntimeError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
+        waitress.serve(app, sockets=[sock], threads=4, ident="urne")
+    finally:
+        sock.close()
 
 
 @click.command()
@@ -193,16 +233,30 @@ def serve(home, host, port):
 def demo(host, port, no_serve):
     """Start a kiosk on the demo election (URNE_HOME or ./instance/demo), enrolled, session open.
 
-    Running it again reuses the folder and its ballots, with a fresh agent PIN.
+    Running it again reuses the folder, its ballots and its agent PIN
+    (`urne kiosk set-pin` makes a new one).
 
     Example: urne demo
     """
     from .setup import setup_demo
 
-    home = Path(os.environ.get("URNE_HOME") or DEMO_HOME).resolve()
-    made = setup_demo(home, now=_now())
-    click.echo(f"Demo kiosk folder: {home} ({'new' if made.created else 'reused'})")
-    click.echo(f"Agent PIN: {made.pin}")
-    click.echo(f"Open http://{host}:{port}/ in a browser.")
-    if not no_serve:
-        serve(home, host, port)
+    # The port first: a second demo on a busy port must change nothing, not even the PIN.
+    sock = None if no_serve else listen(host, port)
+    try:
+        home = Path(os.environ.get("URNE_HOME") or DEMO_HOME).resolve()
+        made = setup_demo(home, now=_now())
+        click.echo(f"Demo kiosk folder: {home} ({'new' if made.created else 'reused'})")
+        if made.pin:
+            click.echo(f"Agent PIN: {made.pin}")
+        else:
+            click.echo(
+                "Agent PIN unchanged: use the one printed the first time, or run "
+                f"`URNE_HOME={home} urne kiosk set-pin` to set a new one."
+            )
+        click.echo(f"Open http://{host}:{port}/ in a browser.")
+    except BaseException:
+        if sock is not None:
+            sock.close()
+        raise
+    if sock is not None:
+        serve(home, host, port, sock=sock)

@@ -111,12 +111,29 @@ def install_certificate(home, data):
     return enroll.install_certificate(home, data, election)
 
 
+def reset_pin(home, *, rng=None):
+    """Give the kiosk in `home` a new agent PIN (returned, shown once) and lift any lockout."""
+    from .store import KioskStore
+
+    store = KioskStore.open(home)  # a kiosk folder that verifies, or raises: nothing written
+    try:
+        pin = agent_pin.new_pin(rng=rng if isinstance(rng, random.Random) else None)
+        agent_pin.write_pin(home, pin)
+        with store.db.conn:  # the old PIN's wrong tries say nothing about the new one
+            store.db.conn.execute(
+                "UPDATE pin_state SET failures = 0, locked_until = NULL WHERE one = 1"
+            )
+    finally:
+        store.close()
+    return pin
+
+
 @dataclass(frozen=True)
 class Demo:
-    """A ready demo kiosk: its folder, the agent PIN, whether it was made now."""
+    """A ready demo kiosk: its folder, the agent PIN (None when reused: unchanged), if new."""
 
     home: Path
-    pin: str
+    pin: str | None
     created: bool
     session_seq: int | None
 
@@ -147,9 +164,8 @@ def setup_demo(home, *, now, rng=None):
     else:
         if not demo_paths(home / DEMO_ELECTION_DIR).authority_key.exists():
             raise NotSetUp("this folder is a kiosk but not the demo one", where=str(home))
-        # The PIN is only stored hashed: a re-run shows a fresh one (ballots are untouched).
-        pin = agent_pin.new_pin(rng=rng if isinstance(rng, random.Random) else None)
-        agent_pin.write_pin(home, pin)
+        # The PIN stays: a kiosk of this folder may be running, its agent using it.
+        pin = None
     store = KioskStore.open(home, now=now)
     try:
         seq = None if store.session().open else store.open_session(now, clock="system")

@@ -3,7 +3,7 @@
 import os
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .bundle_rows import verify_bundle_rows
@@ -43,6 +43,14 @@ def bundle_files(paths):
     return unique
 
 
+def _with_present(store, result):
+    # A file imported before reports 0 added, 0 present: its records are all present, say so.
+    if result.status != "already" or result.present:
+        return result
+    row = store.conn.execute("SELECT count FROM bundles WHERE hash = ?", (result.hash,)).fetchone()
+    return replace(result, present=row[0] if row else result.last - result.first + 1)
+
+
 def _init(package, revocations):
     election = read_package(package)
     _worker["election"] = election
@@ -73,7 +81,7 @@ def import_paths(central, paths, *, now, workers=None, progress=None):
                     central.store, central.election, path, revocations=central.revocations,
                     now=now, verified=verified, rows=rows,
                 )  # fmt: skip
-                outcomes.append(Outcome(path, result))
+                outcomes.append(Outcome(path, _with_present(central.store, result)))
             except UrneError as exc:
                 outcomes.append(Outcome(path, error=exc))
         else:

@@ -1,6 +1,8 @@
 """Power-cut safety: a real process SIGKILLed at random moments during bursts of casts.
 
-Every ballot whose receipt the child printed (it prints only after `cast` returned) must be in the
+Kills land mid-burst by construction, whatever the machine's load: the child casts without end
+and the parent kills it only after reading K receipts of the current burst (K random), then
+after a random pause so the kill may fall anywhere inside a cast. Every ballot whose receipt the child printed (it prints only after `cast` returned) must be in the
 database after restart, the chain must re-verify (KioskStore.open does it), and nothing may be
 half-written (the voter-tag set matches the ballots: checked by the same verification).
 """
@@ -21,7 +23,7 @@ from kiosk.store import KioskStore
 
 ROOT = Path(__file__).resolve().parent.parent
 ROUNDS = 12
-BURST = 200
+K_MAX = 60  # receipts read before a kill, at most (the child casts on regardless)
 
 CHILD = r"""
 import sys
@@ -33,37 +35,37 @@ from kiosk.store import KioskStore
 home, base, now = sys.argv[1], int(sys.argv[2]), datetime.fromisoformat(sys.argv[3])
 store = KioskStore.open(home, now=now)
 print("ready", flush=True)
-for n in range(base, base + int(sys.argv[5])):
+n = base
+while True:  # the burst never ends by itself: only the parent's SIGKILL stops it
+    n += 1
     r = store.cast(demo_selections(store, n), identity=resident(n), lang="fr", now=now,
                    clock="agent")
     print(r.ballot_id, r.seq, r.hash, flush=True)
 """
+STARTUP_KILLS = 3  # rounds killed while the child starts, opens and re-verifies the chain
 
 
-def _run_and_kill(home, base, rng):
+def _run_and_kill(home, base, rng, *, at_startup):
+    """Run a child casting without end; SIGKILL it; return the receipts it printed in full."""
     child = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            CHILD,
-            str(home),
-            str(base),
-            KIOSK_NOW.isoformat(),
-            str(ROOT),
-            str(BURST),
-        ],
+        [sys.executable, "-c", CHILD, str(home), str(base), KIOSK_NOW.isoformat(), str(ROOT)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    if rng.random() < 0.15:
-        time.sleep(rng.uniform(0.0, 0.8))  # sometimes while it starts, opens and verifies
+    seen = []
+    if at_startup:
+        time.sleep(rng.uniform(0.0, 0.5))  # while it starts, opens and verifies (or just after)
     else:
-        child.stdout.readline()  # "ready": then somewhere inside the burst
-        time.sleep(rng.uniform(0.0, 0.9))
+        assert child.stdout.readline() == b"ready\n", child.stderr.read().decode()
+        for _ in range(rng.randint(1, K_MAX)):  # K receipts of this burst, K random
+            line = child.stdout.readline()
+            assert line.endswith(b"\n"), child.stderr.read().decode()
+            seen.append(line)
+        time.sleep(rng.uniform(0.0, 0.01))  # anywhere inside the next casts
     child.send_signal(signal.SIGKILL)
     out, err = child.communicate(timeout=30)
-    assert child.returncode in (-signal.SIGKILL, 0), err.decode()
-    lines = out.decode().split("\n")[:-1]  # only complete lines
+    assert child.returncode == -signal.SIGKILL, err.decode()
+    lines = b"".join(seen + [out]).decode().split("\n")[:-1]  # only complete lines
     return [line.split() for line in lines if line != "ready"]
 
 
@@ -74,11 +76,14 @@ def test_receipts_survive_sigkill_during_bursts(store_home):
     store.close()
     rng = random.Random(int.from_bytes(os.urandom(4), "big"))
     promised = {}
+    startup = set(rng.sample(range(ROUNDS), STARTUP_KILLS))
     killed_mid_burst = 0
     for round_ in range(ROUNDS):
-        receipts = _run_and_kill(store_home, 1000 * (round_ + 1), rng)
+        receipts = _run_and_kill(
+            store_home, 100_000 * (round_ + 1), rng, at_startup=round_ in startup
+        )
         print(f"round {round_}: {len(receipts)} receipts before the kill")
-        killed_mid_burst += 0 < len(receipts) < BURST
+        killed_mid_burst += len(receipts) > 0
         promised.update({ballot: (int(seq), h) for ballot, seq, h in receipts})
         store = KioskStore.open(store_home, now=KIOSK_NOW)  # integrity + whole chain, or raises
         try:
@@ -93,16 +98,21 @@ def test_receipts_survive_sigkill_during_bursts(store_home):
             assert store.chain.ballots == len(stored) >= len(promised)
         finally:
             store.close()
-    assert killed_mid_burst >= ROUNDS // 3, "the kills never landed inside a burst"
+    # By construction: every round but the startup ones read receipts before its kill.
+    assert killed_mid_burst >= ROUNDS - STARTUP_KILLS, "the kills never landed inside a burst"
 
 
 HTTP_ROUNDS = 6
+HTTP_K_MAX = 4  # receipts shown before a kill, at most: each vote is several page loads
 
 
-def _vote_until_refused(url, election, base, codes, errors, first):
+def _vote_until_refused(url, election, base, codes, errors, progress):
+    """Vote without end until the server is gone; count each receipt shown in `progress`."""
     from fixtures_kiosk import HttpVoter, resident
 
-    for n in range(base, base + BURST):
+    n = base
+    while True:
+        n += 1
         try:
             code, _ms = HttpVoter(url, timeout=5).vote(election, resident(n), n)
         except (OSError, http.client.HTTPException):
@@ -111,7 +121,7 @@ def _vote_until_refused(url, election, base, codes, errors, first):
             errors.append(exc)
             return
         codes.append(code)
-        first.set()
+        progress.release()
 
 
 @pytest.mark.slow
@@ -129,20 +139,24 @@ def test_receipts_survive_sigkill_of_the_http_server(tmp_path):
     setup_demo(home, now=now)  # enrolled, session open
     rng = random.Random(int.from_bytes(os.urandom(4), "big"))
     promised = []
+    startup = rng.randrange(HTTP_ROUNDS)  # one round killed before any vote can go through
     for round_ in range(HTTP_ROUNDS):
         live = KioskServer(home)  # answers /healthz 200 only once the chain re-verified
         store = KioskStore.open(home, now=now)
         election, receipt_key = store.election, store.receipt_key
         store.close()
-        codes, errors, first = [], [], threading.Event()
+        codes, errors, progress = [], [], threading.Semaphore(0)
         voter = threading.Thread(
             target=_vote_until_refused,
-            args=(live.url, election, 1000 * (round_ + 1), codes, errors, first),
+            args=(live.url, election, 100_000 * (round_ + 1), codes, errors, progress),
         )
         voter.start()
-        if round_ % 3:  # most rounds: once votes flow, at a random moment of one
-            first.wait(timeout=30)
-        time.sleep(rng.uniform(0.0, 1.5))
+        if round_ == startup:
+            time.sleep(rng.uniform(0.0, 0.3))
+        else:  # the others: after K receipts (K random), so every such kill lands mid-burst
+            for _ in range(rng.randint(1, HTTP_K_MAX)):
+                assert progress.acquire(timeout=120), f"no vote went through: {errors}"
+            time.sleep(rng.uniform(0.0, 0.2))  # anywhere inside the next vote's requests
         live.kill()
         voter.join(timeout=30)
         live.stop()
@@ -150,6 +164,8 @@ def test_receipts_survive_sigkill_of_the_http_server(tmp_path):
         assert "etcheverry" not in live.output.lower()
         assert errors == []
         print(f"http round {round_}: {len(codes)} receipts before the kill")
+        if round_ != startup:
+            assert codes, "a kill did not land after a receipt"
         promised += codes
         store = KioskStore.open(home, now=now)
         try:
@@ -163,7 +179,7 @@ def test_receipts_survive_sigkill_of_the_http_server(tmp_path):
             store.close()
         lost = [code for code in promised if code not in stored]
         assert lost == [], f"round {round_}: receipts shown but ballots lost: {lost}"
-    assert len(promised) >= 2, "the server was always killed before a vote went through"
+    assert len(promised) >= HTTP_ROUNDS - 1, "the server was killed before votes went through"
     # Neither the database, its WAL, nor any other file of the kiosk holds a name in clear.
     for path in tmp_path.rglob("*"):
         if path.is_file():

@@ -145,6 +145,7 @@ def test_every_kiosk_command_has_help_ending_with_an_example():
         "check",
         "export",
         "serve",
+        "set-pin",
         "demo",
     }
     for path, command in commands:
@@ -162,3 +163,62 @@ def test_drives_lists_the_configured_folder(tmp_path, monkeypatch):
     assert (
         result.exit_code == 0 and f"{tmp_path}\t" in result.output and "\twritable" in result.output
     )
+
+
+def test_a_second_demo_on_a_busy_port_changes_nothing(run):
+    import socket
+
+    result = run("demo", "--no-serve")
+    pin = re.search(r"Agent PIN: (\d{6})", result.output).group(1)
+    pin_file = (run.home / "agent.pin").read_bytes()
+    with socket.socket() as busy:  # the first demo, still running
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run("demo", "--port", str(port))
+    assert result.exit_code == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output and "--port" in result.output
+    assert "Serving" not in result.output and "Agent PIN" not in result.output
+    assert (run.home / "agent.pin").read_bytes() == pin_file
+    now = datetime.datetime.now(datetime.UTC)
+    store = KioskStore.open(run.home, now=now)
+    try:
+        store.verify_pin(pin, now=now)  # the running kiosk's PIN still opens agent mode
+        assert store.db.execute("SELECT failures FROM pin_state").fetchone()[0] == 0
+    finally:
+        store.close()
+
+
+def test_a_reused_demo_keeps_its_pin_and_set_pin_makes_a_new_one(run):
+    from kiosk.errors import PinLocked, WrongPin
+
+    first = re.search(r"Agent PIN: (\d{6})", run("demo", "--no-serve").output).group(1)
+    result = run("demo", "--no-serve")
+    assert result.exit_code == 0 and "(reused)" in result.output
+    assert "Agent PIN unchanged" in result.output and "urne kiosk set-pin" in result.output
+    assert not re.search(r"\b\d{6}\b", result.output)
+    now = datetime.datetime.now(datetime.UTC)
+    store = KioskStore.open(run.home, now=now)
+    store.verify_pin(first, now=now)
+    wrong = "000000" if first != "000000" else "111111"
+    for _ in range(5):
+        with pytest.raises((WrongPin, PinLocked)):
+            store.verify_pin(wrong, now=now)
+    store.close()
+    result = run("kiosk", "set-pin")
+    assert result.exit_code == 0, result.output
+    second = re.search(r"New agent PIN .*: (\d{6})", result.output).group(1)
+    store = KioskStore.open(run.home, now=now)
+    try:
+        store.verify_pin(second, now=now)  # the lockout is lifted with the new PIN
+        if second != first:
+            with pytest.raises(WrongPin):
+                store.verify_pin(first, now=now)
+    finally:
+        store.close()
+
+
+def test_set_pin_outside_a_kiosk_folder_is_a_clean_error(run):
+    result = run("kiosk", "set-pin")
+    assert result.exit_code == 1 and "not a kiosk" in result.output
+    assert not (run.home / "agent.pin").exists()
