@@ -160,8 +160,6 @@ def open_sealed(private_key, blob, domain, aad=b"", *, where=None):
 
 def write_private_key(path, key, passphrase=None):
     """Write a private key as PKCS#8 PEM, mode 0600, refusing to overwrite."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     encryption = (
         serialization.BestAvailableEncryption(passphrase.encode())
         if passphrase
@@ -170,17 +168,7 @@ def write_private_key(path, key, passphrase=None):
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
     )
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError as exc:
-        raise KeyFileError(
-            "key file already exists; refusing to overwrite", where=str(path)
-        ) from exc
-    with os.fdopen(fd, "wb") as f:
-        f.write(pem)
-        f.flush()
-        os.fsync(f.fileno())
-    return path
+    return write_secret(path, pem)
 
 
 def _read_private_file(path):
@@ -214,10 +202,11 @@ def load_private_key(path, passphrase=None, *, kind=Ed25519PrivateKey):
 
 
 def write_secret(path, data):
-    """Write a raw secret file, mode 0600, refusing to overwrite."""
+    """Write a secret (key or raw bytes) durably, mode 0600, refusing to overwrite."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        # O_EXCL with the mode set at creation: the secret is never readable by others.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError as exc:
         raise KeyFileError(
