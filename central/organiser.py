@@ -171,10 +171,11 @@ def groups():
     """Held duplicate groups, each with a decision form (never showing anyone's choices)."""
     from central import central
 
-    held = [
-        (gid, members, _decision_form(gid, members)) for gid, members in _held_groups(central())
-    ]
-    return render_template("central/groups.html", held=held, form=ActionForm())
+    c = central()
+    held = [(gid, members, _decision_form(gid, members)) for gid, members in _held_groups(c)]
+    return render_template(
+        "central/groups.html", held=held, form=ActionForm(), purged=bool(c.store.meta("purged"))
+    )
 
 
 @bp.post("/doublons/actualiser")
@@ -186,6 +187,10 @@ def refresh():
 
     if ActionForm().validate_on_submit():
         c = central()
+        if c.store.meta("purged"):
+            # The tag-opening key is gone: say so in the page's language, not the library's.
+            flash(_("The voter data was purged: the groups can no longer be updated."), "error")
+            return redirect(url_for("central_organiser.groups"))
         try:
             body = refresh_groups(
                 c.store, c.election, central_key(c.home), signing_key(c.home), now=_web().now()
@@ -215,7 +220,9 @@ def decide(gid):
     form = _decision_form(gid, found)
     if not form.validate_on_submit():
         held = [(g, m, form if g == gid else _decision_form(g, m)) for g, m in _held_groups(c)]
-        return render_template("central/groups.html", held=held, form=ActionForm()), 400
+        purged = bool(c.store.meta("purged"))
+        page = render_template("central/groups.html", held=held, form=ActionForm(), purged=purged)
+        return page, 400
     keep = [] if form.keep.data == NONE else [form.keep.data]
     try:
         adjudicate(c.store, c.election, signing_key(c.home), gid, keep, reason=form.reason.data,

@@ -8,63 +8,16 @@ from pathlib import Path
 from flask import current_app, redirect, request, session, url_for
 
 from sync.central_home import PASSWORD_FILE, password_matches
-from sync.errors import UrneError
-
-# No inline script or style anywhere (not even `style=` attributes, and the SVG charts use
-# classes): an injected fragment can neither run nor restyle a result.
-CSP = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
-
-HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Cross-Origin-Resource-Policy": "same-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
-}
+from web import security as web_security
 
 # Public pages may be cached briefly; organiser pages and the API never.
 PRIVATE_PREFIXES = ("/organisateur", "/api/", "/recu")
 SESSION_SECONDS = 8 * 3600
 
 
-def add_headers(response):
-    """Set the fixed security headers and the caching policy of every response."""
-    for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
-    if request.path.startswith(PRIVATE_PREFIXES):
-        response.headers["Cache-Control"] = "no-store, max-age=0"
-    elif request.endpoint != "static":
-        response.headers.setdefault("Cache-Control", "no-cache")
-    return response
-
-
 def read_secret_key(home):
     """The Flask session secret of this central; RuntimeError (fail closed) when unusable."""
-    from sync.crypto import read_secret
-
-    path = Path(home) / "secret_key"
-    try:
-        secret = read_secret(path)
-    except UrneError as exc:
-        raise RuntimeError(f"cannot start the central: {exc} (run `urne central init`)") from exc
-    if len(secret) < 16:
-        raise RuntimeError(
-            f"cannot start the central: {path} holds {len(secret)} bytes, expected 32"
-        )
-    return secret
+    return web_security.read_secret_key(home, "central")
 
 
 class RateLimit:
@@ -167,11 +120,8 @@ def organiser_required(view):
 
 def init_app(app):
     """Cookies, header hook and the limiters of the central."""
-    app.config["SESSION_COOKIE_HTTPONLY"] = True
-    app.config["SESSION_COOKIE_SAMESITE"] = "Strict"
     # Behind TLS (nginx in deploy/), URNE_SECURE_COOKIES=true marks the cookie Secure.
-    if app.config.get("SECURE_COOKIES"):
-        app.config["SESSION_COOKIE_SECURE"] = True
+    web_security.strict_session_cookies(app)
     # Behind nginx (deploy/), URNE_PROXIES=1 makes request.remote_addr the client's address, so
     # the login lockout and the receipt rate limit count per client, not for everyone at once.
     proxies = int(app.config.get("PROXIES") or 0)
@@ -179,7 +129,7 @@ def init_app(app):
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
-    app.after_request(add_headers)
+    web_security.install_headers(app, no_store=PRIVATE_PREFIXES)
     clock = app.config.get("CENTRAL_MONOTONIC") or time.monotonic
     ext = app.extensions["urne_central"]
     ext.lockout = Lockout(clock=clock)

@@ -5,16 +5,24 @@ import importlib.util
 import sqlite3
 from pathlib import Path
 
-from flask import current_app, jsonify, render_template, request, session
+from flask import current_app, jsonify, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from markupsafe import Markup
 
+from kiosk.errors import KioskError
 from sync.errors import UrneError
+from web.security import read_secret_key
 
 csrf = CSRFProtect()
 
 # Endpoints that still answer when the stand cannot open (to say why, and for the smoke test).
 ALWAYS_OPEN = {"static", "healthz"}
+# Agent pages let through then: the agent must see why, in plain words (resident pages stay shut).
+AGENT_WHEN_UNAVAILABLE = {"agent.login", "agent.logout", "agent.home"}
+
+
+class StoreUnavailable(KioskError):
+    """The stand could not open its store; the page asking for it shows why instead."""
 
 
 def init_app(app):
@@ -23,13 +31,11 @@ def init_app(app):
     from kiosk.flow import Flows
 
     home = Path(app.config["HOME"])
-    app.secret_key = _read_secret_key(home)
-    app.config["SESSION_COOKIE_HTTPONLY"] = True
-    app.config["SESSION_COOKIE_SAMESITE"] = "Strict"
+    app.secret_key = read_secret_key(home, "kiosk")
     app.config.setdefault("WTF_CSRF_ENABLED", True)
     ext = app.extensions.setdefault("urne_kiosk", {})
     ext["flows"] = Flows(int(app.config["IDLE_SECONDS"]))
-    ext["store"], ext["error"] = _open_store(app, home)
+    ext["store"], ext["error"], ext["problem"] = _open_store(app, home)
     # Registered before CSRF's own hook: a stand that cannot open says so to every request.
     app.before_request(_refuse_when_unavailable)
     csrf.init_app(app)
@@ -38,6 +44,7 @@ def init_app(app):
     app.add_url_rule("/healthz", "healthz", healthz)
     app.context_processor(_shell_context)
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(StoreUnavailable, _store_unavailable)
     for code in (400, 403, 404, 405, 413, 500):
         app.register_error_handler(code, _http_error)
 
@@ -52,20 +59,6 @@ def init_app(app):
         app.register_blueprint(importlib.import_module("kiosk.agent").bp)
 
 
-def _read_secret_key(home):
-    path = home / "secret_key"
-    try:
-        from sync.crypto import read_secret
-
-        secret = read_secret(path)
-    except UrneError as exc:
-        # Fail closed: without its own secret the kiosk cannot sign sessions or CSRF tokens.
-        raise RuntimeError(f"cannot start the kiosk: {exc} (run `urne kiosk init`)") from exc
-    if len(secret) < 16:
-        raise RuntimeError(f"cannot start the kiosk: {path} holds {len(secret)} bytes, expected 32")
-    return secret
-
-
 def _open_store(app, home):
     """Open the kiosk store and check it; on failure keep the reason to show on every page."""
     try:
@@ -75,13 +68,43 @@ def _open_store(app, home):
         store = KioskStore.open(home, now=clock() if clock else None)
     except (UrneError, OSError, sqlite3.Error, ImportError) as exc:
         app.logger.error("the stand cannot open: %s", exc)
-        return None, str(exc)
-    return store, None
+        return None, str(exc), _problem_kind(exc)
+    return store, None, None
+
+
+def _problem_kind(exc):
+    """A short key of what went wrong, which kiosk/texts.py says in plain words."""
+    from kiosk import errors as kerr
+    from sync import errors as serr
+
+    kinds = [
+        (kerr.NotSetUp, "not_set_up"),
+        ((kerr.ChainBroken, serr.RecordError, serr.SignatureError), "records"),
+        ((kerr.StoreCorrupt, sqlite3.Error), "database"),
+        (serr.KeyFileError, "keys"),
+        (serr.EnrollmentError, "enrolment"),
+        (serr.ElectionError, "election"),
+        (OSError, "disk"),
+    ]
+    return next((kind for cls, kind in kinds if isinstance(exc, cls)), "other")
+
+
+def store_problem():
+    """Why the stand cannot open, or None: {"reason": plain words, "detail": the error}."""
+    from kiosk.texts import problem_text
+
+    ext = current_app.extensions["urne_kiosk"]
+    if ext["error"] is None:
+        return None
+    return {"reason": problem_text(ext["problem"]), "detail": ext["error"]}
 
 
 def current_store():
-    """The open KioskStore of this app."""
-    return current_app.extensions["urne_kiosk"]["store"]
+    """The open KioskStore of this app; StoreUnavailable (its page says why) when none opened."""
+    ext = current_app.extensions["urne_kiosk"]
+    if ext["store"] is None:
+        raise StoreUnavailable(f"the stand cannot open: {ext['error']}")
+    return ext["store"]
 
 
 def current_flows():
@@ -100,9 +123,17 @@ def healthz():
 
 def _refuse_when_unavailable():
     error = current_app.extensions["urne_kiosk"]["error"]
-    if error is not None and request.endpoint not in ALWAYS_OPEN:
-        return render_template("errors/unavailable.html", reason=error), 503
-    return None
+    if error is None or request.endpoint in ALWAYS_OPEN | AGENT_WHEN_UNAVAILABLE:
+        return None
+    return _unavailable_page()
+
+
+def _unavailable_page():
+    return render_template("errors/unavailable.html", problem=store_problem()), 503
+
+
+def _store_unavailable(exc):
+    return _unavailable_page()
 
 
 def _shell_context():
@@ -139,6 +170,10 @@ def _shell_context():
         "ui_contrast": session.get("contrast", "normal"),
         "idle_seconds": current_app.config["IDLE_SECONDS"],
         "idle_warning_seconds": current_app.config["IDLE_WARNING_SECONDS"],
+        "agent_login_url": url_for("agent.login")
+        if "agent.login" in current_app.view_functions
+        else None,
+        "store_problem": store_problem() if ext["error"] is not None else None,
     }
 
 

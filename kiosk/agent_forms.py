@@ -7,8 +7,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sync.errors import UrneError
 
-DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-TIME_RE = re.compile(r"\d{2}:\d{2}")
+# Typed in text fields, never the browser's date and time widgets (they follow its locale, so
+# an en-US browser shows 11/26/2026 and 11:55 AM): the year's place says the order, and the
+# day comes before the month as in France.
+SEP = r"\s*[-/. ]\s*"
+DATE_ISO_RE = re.compile(rf"(\d{{4}}){SEP}(\d{{1,2}}){SEP}(\d{{1,2}})")
+DATE_DMY_RE = re.compile(rf"(\d{{1,2}}){SEP}(\d{{1,2}}){SEP}(\d{{4}})")
+TIME_RE = re.compile(r"(\d{1,2})\s*[:hH.]\s*(\d{2})")
+# The same, as HTML `pattern` attributes (a hint only: the forms are novalidate).
+DATE_PATTERN = r"\s*(\d{4}[\-\/. ]\d{1,2}[\-\/. ]\d{1,2}|\d{1,2}[\-\/. ]\d{1,2}[\-\/. ]\d{4})\s*"
+TIME_PATTERN = r"\s*\d{1,2}\s*[:hH.]\s*\d{2}\s*"
 REASON_MIN, REASON_MAX = 3, 200
 # Before this, a Pi without a real-time clock has surely not been set (it boots at 1970 or at
 # the last shutdown); the agent must type the time rather than confirm it.
@@ -44,16 +52,25 @@ def plausible(now):
     return now >= EARLIEST
 
 
+def _ymd(date_text):
+    if m := DATE_ISO_RE.fullmatch(date_text):
+        return int(m[1]), int(m[2]), int(m[3])
+    if m := DATE_DMY_RE.fullmatch(date_text):
+        return int(m[3]), int(m[2]), int(m[1])
+    raise FormError(
+        "date", "date not understood", expected="YYYY-MM-DD or DD/MM/YYYY", got=date_text[:20]
+    )
+
+
 def parse_clock(date_text, time_text, tz):
     """The aware UTC datetime the agent typed as a local date and time, or FormError."""
     date_text = (date_text or "").strip()
     time_text = (time_text or "").strip()
-    if not DATE_RE.fullmatch(date_text):
-        raise FormError("date", "date not understood", expected="YYYY-MM-DD", got=date_text[:20])
-    if not TIME_RE.fullmatch(time_text):
+    year, month, day = _ymd(date_text)
+    if not (m := TIME_RE.fullmatch(time_text)) or int(m[1]) > 23 or int(m[2]) > 59:
         raise FormError("time", "time not understood", expected="HH:MM", got=time_text[:20])
     try:
-        local = datetime.strptime(f"{date_text} {time_text}", "%Y-%m-%d %H:%M")
+        local = datetime(year, month, day, int(m[1]), int(m[2]))
     except ValueError as exc:
         raise FormError("date", "no such date", expected="a real date", got=date_text) from exc
     when = local.replace(tzinfo=tz).astimezone(UTC)

@@ -1,7 +1,10 @@
 """Agent mode: keying in paper ballots (check-in identity and choices, under the same rules)."""
 
+import re
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from kiosk import clock, current_store, forms
@@ -11,9 +14,30 @@ from kiosk.i18n import current_lang, money
 from sync import ballot as rules
 from sync.errors import SelectionError
 
+# A text field read day first (kiosk/forms.py), never the browser's locale-bound date widget.
+BIRTH_PATTERN = r"\s*(\d{1,2}[\/.\-]\d{1,2}[\/.\-]\d{4}|\d{4}-\d{2}-\d{2})\s*"
+# The agent types for the voter: the resident's "your first names" would be wrong here.
+PAPER_HINTS = {
+    "first_name": _l("All the voter's first names, as written on the paper ballot."),
+}
+
 
 def _render(template, http_status=200, /, **context):
-    return render_template(template, **context), http_status
+    return render_template(template, birth_pattern=BIRTH_PATTERN, **context), http_status
+
+
+def _shown(fields):
+    """The identity as the form shows it back: a read birth date day first, as typed."""
+    day = fields.get("birth_date", "")
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
+        return dict(fields, birth_date=f"{day[8:10]}/{day[5:7]}/{day[0:4]}")
+    return fields
+
+
+def _named(section, found):
+    """A section's problems, each naming the section: the paper form shows them all at once."""
+    title = current_store().election.text(section.title, current_lang())
+    return [_("%(section)s: %(problem)s", section=title, problem=p) for p in found]
 
 
 def _section_form(form, section):
@@ -34,7 +58,7 @@ def paper():
             election.eligibility.get("residence_declaration"), current_lang()
         ),
         "labels": forms.IDENTITY_LABELS,
-        "hints": forms.IDENTITY_HINTS,
+        "hints": {**forms.IDENTITY_HINTS, **PAPER_HINTS},
         "sections": election.sections,
         "blank_ok": rules.blank_allowed,
         "stand_open": store.session().open,
@@ -51,12 +75,12 @@ def paper():
         if section.ballot["type"] == "ranked" and forms.ranks_clash(section, sub):
             found.insert(0, _("Two projects have the same rank. Give each project its own rank."))
         if found:
-            problems[section.id] = found
+            problems[section.id] = _named(section, found)
     lang = request.form.get("lang", election.languages[0])
     if lang not in election.languages:
         errors["lang"] = _("Choose the language of the paper ballot.")
     page = {
-        "values": fields,
+        "values": _shown(fields),
         "declared": declared,
         "chosen": chosen,
         "errors": errors,

@@ -38,16 +38,30 @@ SYNC_REFUSALS = {
     "bad-bundle": lambda: _(
         "The central server refused this stand's ballots: export to a USB drive and tell the organiser."
     ),
+    "closed": lambda: _(
+        "The central server is closed, the results are final: keep the export on a USB drive."
+    ),
 }
 
 
-def pin_locked_text(retry_after):
-    """How long the PIN stays locked, rounded up to whole minutes past one minute."""
+def wrong_pin_text(remaining):
+    """A wrong PIN, and how many tries are left before a lockout."""
+    return ngettext(
+        "Wrong PIN. %(num)s try left before the PIN is locked for a while.",
+        "Wrong PIN. %(num)s tries left before the PIN is locked for a while.",
+        remaining,
+    )
+
+
+def pin_locked_text(retry_after, *, wrong=False):
+    """How long the PIN stays locked (whole minutes past one); `wrong`: this try was checked."""
     if retry_after < 60:
         wait = ngettext("%(num)s second", "%(num)s seconds", retry_after)
     else:
         minutes = -(-retry_after // 60)
         wait = ngettext("%(num)s minute", "%(num)s minutes", minutes)
+    if wrong:  # this very try was wrong and started the lockout: say both
+        return _("Wrong PIN. The PIN is locked: try again in %(wait)s.", wait=wait)
     return _("Too many wrong PINs. The PIN is locked: try again in %(wait)s.", wait=wait)
 
 

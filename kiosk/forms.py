@@ -41,20 +41,63 @@ def _parse_date(text):
     return None
 
 
-def read_identity(form, eligibility):
-    """Return (fields, declared, errors) from a check-in form; errors maps field -> message."""
+# The birth date is typed as three numbers, so no browser locale can swap the day and the month.
+DATE_PARTS = ("day", "month", "year")
+DATE_PART_LABELS = {"day": _l("Day"), "month": _l("Month"), "year": _l("Year")}
+BIRTH_DATE_PARTS_HINT = _l("Day, month and year in numbers, for example 14 07 1990.")
+
+
+def date_part_name(name, part):
+    """The form name of one part of a date field: `birth_date-day`, `birth_date-year`..."""
+    return f"{name}-{part}"
+
+
+def date_parts(form, name="birth_date"):
+    """The day, month and year typed in a form as a dict of strings (for showing them again)."""
+    return {part: form.get(date_part_name(name, part), "").strip()[:4] for part in DATE_PARTS}
+
+
+def _read_birth_date(form, today):
+    """(ISO date or the text typed, error or None) from the three boxes or one typed date."""
+    parts = date_parts(form)
+    if any(parts.values()):
+        if not all(parts.values()):
+            return "", _("Please fill in the day, the month and the year of your date of birth.")
+        if not all(v.isascii() and v.isdigit() for v in parts.values()):
+            return "", _("The date of birth is written with numbers only, for example 14 07 1990.")
+        if len(parts["year"]) != 4:
+            return "", _("Write the year with 4 digits, for example 1990.")
+        text = "{day}/{month}/{year}".format(**parts)
+    else:
+        # One box (the agent's paper entry, or an older page): DD/MM/YYYY or YYYY-MM-DD.
+        text = " ".join(form.get("birth_date", "").split())[:100]
+        if not text:
+            return "", _("Please fill in: %(field)s.", field=IDENTITY_LABELS["birth_date"])
+    day = _parse_date(text)
+    if day is None:
+        return text, _("The date of birth is not a real date. Check the day and the month.")
+    if today is not None and day > today:
+        return text, _("The date of birth is in the future. Check the year.")
+    return day.isoformat(), None
+
+
+def read_identity(form, eligibility, *, today=None):
+    """Return (fields, declared, errors) from a check-in form; errors maps field -> message.
+
+    The birth date comes from three boxes (`birth_date-day`, `-month`, `-year`) or one
+    `birth_date` box; with `today`, a date after it is a field error too.
+    """
     fields, errors = {}, {}
     for name in eligibility["identity_fields"]:
+        if name == "birth_date":
+            fields[name], error = _read_birth_date(form, today)
+            if error:
+                errors[name] = error
+            continue
         value = " ".join(form.get(name, "").split())[:100]
         fields[name] = value
         if not value:
             errors[name] = _("Please fill in: %(field)s.", field=IDENTITY_LABELS[name])
-        elif name == "birth_date":
-            day = _parse_date(value)
-            if day is None:
-                errors[name] = _("The date of birth is not a date. Write it like 14/07/1990.")
-            else:
-                fields[name] = day.isoformat()
         elif name == "postcode" and not re.fullmatch(r"[0-9]{5}", value):
             errors[name] = _("The postcode has 5 digits, for example 64000.")
     declared = form.get("declaration") == "yes"

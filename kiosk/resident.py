@@ -15,6 +15,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from kiosk import clock, current_flows, current_store, forms
@@ -153,28 +154,47 @@ def checkin():
         "eligibility": eligibility,
         "declaration": election.text(eligibility.get("residence_declaration"), lang),
         "labels": forms.IDENTITY_LABELS,
-        "hints": forms.IDENTITY_HINTS,
+        "hints": dict(forms.IDENTITY_HINTS, birth_date=forms.BIRTH_DATE_PARTS_HINT),
+        "part_labels": forms.DATE_PART_LABELS,
     }
     if request.method == "GET":
-        return _render("resident/checkin.html", values={}, errors={}, **context)
-    fields, declared, errors = forms.read_identity(request.form, eligibility)
+        return _render("resident/checkin.html", values={}, parts={}, errors={}, **context)
+    st = current_store()
+    today = st.local(clock.now()).date()
+    fields, declared, errors = forms.read_identity(request.form, eligibility, today=today)
     if errors:
         # The typed values go back into the page only, never into the flow state.
-        return _render("resident/checkin.html", values=fields, errors=errors, **context), 422
-    identity = dict(fields, declaration=declared)
+        parts = forms.date_parts(request.form)
+        return _render(
+            "resident/checkin.html", values=fields, parts=parts, errors=errors, **context
+        ), 422
     try:
-        st = current_store()
-        st.eligibility(identity, today=st.local(clock.now()).date())
-        if st.has_voted(st.tag_for(identity)):
+        st.eligibility(dict(fields, declaration=declared), today=today)
+        tag = st.tag_for(fields)
+        if st.has_voted(tag):
             raise AlreadyVoted()
     except Ineligible as exc:
         return _refuse(_refusal_text(exc, eligibility))
     except AlreadyVoted:
-        return _refuse(_("You have already voted at this stand."), already=True)
-    # The identity stays in this process's memory only until the cast (the store derives the
-    # voter tag from it then); it is never written anywhere.
-    data.update(step="ballot", identity=identity, selections={})
+        return _already_voted()
+    # Only the voter tag stays in memory until the cast: the typed identity ends with this
+    # request and is never written anywhere.
+    data.update(step="ballot", tag=tag, selections={})
     return redirect(url_for("resident.section", index=0))
+
+
+# Categories a section reserves money for, as the badge their projects carry.
+CATEGORY_BADGES = {"jeunesse": _l("Youth")}
+
+
+def badges(section):
+    """{project id: badge text} for projects of a category the section reserves money for."""
+    reserved = {r.get("category") for r in section.tally.get("reserved", ())}
+    return {
+        p["id"]: CATEGORY_BADGES.get(p.get("category"), p.get("category"))
+        for p in section.projects
+        if p.get("category") in reserved
+    }
 
 
 def _refusal_text(exc, eligibility):
@@ -185,6 +205,13 @@ def _refusal_text(exc, eligibility):
 def _refuse(reason, already=False):
     current_flows().drop(session.pop("flow", None))
     return _render("resident/refused.html", reason=reason, already=already), 403
+
+
+def _already_voted():
+    return _refuse(
+        _("Each person votes once, so the kiosk cannot take a second vote from you."),
+        already=True,
+    )
 
 
 @bp.route("/ballot/<int:index>", methods=["GET", "POST"])
@@ -230,6 +257,7 @@ def section(index):
         problems=problems,
         blank_ok=rules.blank_allowed(sec),
         returning=data["step"] == "review",
+        badges=badges(sec),
     ), status
 
 
@@ -262,7 +290,7 @@ def confirm():
         lang = current_lang() if current_lang() in election.languages else election.languages[0]
         receipt = current_store().cast(
             selections,
-            identity=data["identity"],
+            tag=data["tag"],
             lang=lang,
             now=clock.now(),
             clock=clock.source(),
@@ -271,7 +299,7 @@ def confirm():
         flash(_("Some choices are not valid. Please check each section."), "error")
         return redirect(url_for("resident.section", index=0))
     except AlreadyVoted:
-        return _refuse(_("You have already voted at this stand."), already=True)
+        return _already_voted()
     except StandClosed:
         return _refuse(_("The stand is closed. Please ask the agent."))
     except UrneError as exc:

@@ -14,7 +14,7 @@ API (stable; the web pages and `urne kiosk` use only this):
 - `.eligibility(identity, *, today)`: raises Ineligible(code, reason); stores nothing.
   `identity` is {"last_name", "first_name", "birth_date", "postcode"/"commune", "declaration"}.
 - `.tag_for(identity) -> bytes`, `.has_voted(tag) -> bool`.
-- `.cast(selections, *, identity, lang, channel="kiosk", now, clock, rng=None) -> Receipt`:
+- `.cast(selections, *, identity=None | tag=None, lang, channel="kiosk", now, clock, rng=None)`:
   record, chain head and voter tag in ONE transaction, committed before it returns. Raises
   SelectionError, Ineligible, AlreadyVoted, StandClosed (no session, or outside the window),
   RecordError (lang, channel, clock), StoreFailed (SQLite refused; nothing kept).
@@ -207,13 +207,30 @@ class KioskStore:
             raise SessionError("naive datetime", where="now", expected="a time zone", got="none")
         return now.astimezone(self.tz)
 
-    def cast(self, selections, *, identity, lang, channel="kiosk", now, clock, rng=None):
-        """Validate, sign and commit one ballot (record, head, voter tag in ONE transaction)."""
+    def cast(
+        self, selections, *, identity=None, tag=None, lang, channel="kiosk", now, clock, rng=None
+    ):
+        """Validate, sign and commit one ballot (record, head, voter tag in ONE transaction).
+
+        Give the `identity` (checked here), or the `tag` of an identity already checked with
+        eligibility() and tag_for(), so the caller need not keep the identity until the cast.
+        """
         local = self.local(now)
+        if (identity is None) == (tag is None):
+            raise RecordError(
+                "give exactly one of identity= and tag=",
+                where="cast",
+                expected="identity or tag",
+                got="both" if tag is not None else "neither",
+            )
+        if tag is not None and (not isinstance(tag, bytes | bytearray) or len(tag) != 32):
+            raise RecordError("bad voter tag", where="tag", expected="32 bytes", got=repr(tag)[:40])
         self.election.validate_selections(selections)
         self._check_fields(lang, channel, local)
-        fields = rules.check(self.election, identity, today=local.date())
-        tag = tags.voter_tag(self.voter_key, fields)
+        if tag is None:
+            fields = rules.check(self.election, identity, today=local.date())
+            tag = tags.voter_tag(self.voter_key, fields)
+        tag = bytes(tag)
         ballot_id = (rng.randbytes(16) if rng else os.urandom(16)).hex()
         ephemeral = X25519PrivateKey.from_private_bytes(rng.randbytes(32)) if rng else None
         sealed = tags.seal_tag(

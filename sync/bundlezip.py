@@ -132,9 +132,31 @@ def _check_name(name, seen, where):
         raise BundleError("duplicate member", where=where, got=name)
 
 
+LOCAL_FIELDS = ("signature", "version needed", "flags", "compression method", "time", "date",
+                "crc-32", "compressed size", "size", "name length", "extra field length")  # fmt: skip
+CENTRAL_FIELDS = ("signature", "version made by", "version needed", "flags", "compression method",
+                  "time", "date", "crc-32", "compressed size", "size", "name length",
+                  "extra field length", "comment length", "disk number", "internal attributes",
+                  "external attributes", "local header offset")  # fmt: skip
+
+
 def _fixed(where, field, got, want):
     if got != want:
         raise BundleError(f"non-canonical zip field {field}", where=where, expected=want, got=got)
+
+
+def _header(where, header, layout, names, got, want):
+    """Compare a zip header to its one canonical form; name the first field that differs."""
+    if len(got) < layout.size:
+        raise BundleError(f"truncated {header}", where=where, expected=len(want), got=len(got))
+    # Show each differing value as hex of its own width: short, and readable beside a zip spec.
+    for name, fmt, a, b in zip(names, layout.format[1:], layout.unpack_from(got),
+                               layout.unpack_from(want), strict=True):  # fmt: skip
+        if a != b:
+            width = struct.calcsize(fmt) * 2
+            _fixed(f"{where} {header}", name, f"0x{a:0{width}x}", f"0x{b:0{width}x}")
+    if got[layout.size :] != want[layout.size :]:
+        _fixed(f"{where} {header}", "name", got[layout.size :], want[layout.size :])
 
 
 def read_layout(f, size, expected, limits):
@@ -216,10 +238,11 @@ def read_layout(f, size, expected, limits):
         _fixed(where, "compression method", fields[4], METHOD_STORED)
         want = _central_header(name, fields[7], fields[9], offset)
         got = CENTRAL.pack(*fields) + name.encode("ascii")
-        _fixed(where, "central header", got.hex(), want.hex())
+        _header(where, "central header", CENTRAL, CENTRAL_FIELDS, got, want)
         f.seek(offset)
         local = f.read(LOCAL.size + len(name))
-        _fixed(where, "local header", local.hex(), _local_header(name, fields[7], fields[9]).hex())
+        want = _local_header(name, fields[7], fields[9])
+        _header(where, "local header", LOCAL, LOCAL_FIELDS, local, want)
         members[name] = Member(name, offset + len(local), fields[9], fields[7])
         offset += len(local) + fields[9]
     if offset != cd_offset:

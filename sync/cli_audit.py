@@ -9,9 +9,11 @@ import click
 from .audit import audit as run_audit
 from .audit import expected_records
 from .audit_published import is_published
-from .election import read_package
+from .election import read_package_file
 from .enroll import read_revocations
 from .errors import UrneError
+
+OWN_FILES = ("election.urne", "revocations.urne")  # an audit folder's own signed documents
 
 
 @click.group()
@@ -74,6 +76,14 @@ def _folder_revocations(paths):
     return None
 
 
+def _folder_own(path, paths):
+    """Whether a skipped file is an audit folder's own package or revocation list (not noise)."""
+    path = Path(path)
+    return path.name in OWN_FILES and any(
+        is_published(p) and path.parent.resolve() == Path(p).resolve() for p in paths
+    )
+
+
 @audit.command("verify")
 @click.option(
     "--election",
@@ -94,7 +104,7 @@ def _folder_revocations(paths):
 )
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 def verify(election_path, revocations_path, as_json, workers, paths):
-    """Verify bundles (files or folders of *.zip): exit 0 only when everything verifies.
+    """Verify bundles (*.urne files, or folders searched for them): exit 0 only if all verify.
 
     A folder written by `urne sync publish --out` is an audit folder: besides its bundles, its
     signed groups and decisions are replayed and the tally recomputed, which must be identical
@@ -103,7 +113,7 @@ def verify(election_path, revocations_path, as_json, workers, paths):
     Example: urne audit verify --election election.urne audit-folder/
     """
     try:
-        election = read_package(election_path.read_bytes())
+        election = read_package_file(election_path)
         revocations = None
         if revocations_path is None:
             revocations_path = _folder_revocations(paths)
@@ -128,6 +138,7 @@ def verify(election_path, revocations_path, as_json, workers, paths):
     finally:
         if bar:
             bar.__exit__(None, None, None)
+    report.skipped = [p for p in report.skipped if not _folder_own(p, paths)]
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:

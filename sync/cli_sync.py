@@ -172,28 +172,15 @@ def tally_command(as_json):
 def groups_command():
     """List the duplicate-voter groups still held for an organiser's decision.
 
+    After `urne sync purge` the stored signed groups are listed (no tag is opened).
+
     Example: urne sync groups
     """
-    from .groups import adjudication_bodies, central_key, refresh_groups, signing_key
-    from .results import resolve_all
+    from .groups import review
 
     with _open() as central:
-        store, election, home = central.store, central.election, central.home
-        body = refresh_groups(
-            store,
-            election,
-            central_key(home),
-            signing_key(home),
-            now=_now(),
-            exclude=central.revoked,
-        )
-        _, _, res = resolve_all(
-            election,
-            central.records(),
-            groups=body,
-            adjudications=adjudication_bodies(store, election),
-        )
-    held = set(res.held_groups)
+        body, held_ids, _ = review(central, now=_now())
+    held = set(held_ids)
     for g in body["groups"]:
         if g["id"] in held:
             click.echo(f"{g['id']}  {' '.join(g['members'])}")
@@ -236,11 +223,14 @@ def publish_command(out, public):
 
     Example: urne sync publish --out /srv/audit-2026
     """
+    from .groups import held_message
     from .publish import publish, publish_public
 
     with _open() as central:
-        (publish_public if public else publish)(central, out, now=_now())
+        result = (publish_public if public else publish)(central, out, now=_now())
     click.echo(f"Published {'public part' if public else 'audit folder'} to {out}")
+    if result["groups"]["held"]:
+        click.echo(held_message(len(result["groups"]["held"]), result["ballots"]["held"]))
 
 
 @sync.command("install-revocations")
@@ -259,12 +249,15 @@ def install_revocations_command(file):
 
 @sync.command("purge")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option(
+    "--force", is_flag=True, help="Purge even while duplicate groups are held (with a warning)."
+)
 @domain_errors
-def purge_command(yes):
+def purge_command(yes, force):
     """Destroy what could identify a voter (tag-opening key, opened tags, online list).
 
     Run it once the result is final: afterwards no bundle can be imported. The tally and the
-    audit folder still verify.
+    audit folder still verify. It refuses while duplicate groups are held, unless --force.
 
     Example: urne sync purge --yes
     """
@@ -273,6 +266,8 @@ def purge_command(yes):
     if not yes:
         click.confirm("Destroy the tag-opening key and every opened voter tag?", abort=True)
     with _open() as central:
-        removed = purge(central, now=_now())
+        removed = purge(
+            central, now=_now(), force=force, warn=lambda m: click.echo(f"Warning: {m}", err=True)
+        )
     for item in removed:
         click.echo(f"removed: {item}")

@@ -23,6 +23,7 @@ __all__ = [
     "load_source",
     "open_secret",
     "read_package",
+    "read_package_file",
     "validate_source",
 ]
 
@@ -78,6 +79,42 @@ def build_package(source, *, authority_key, central_public, secret, rng=None):
     )
     signature = crypto.sign(authority_key, "urne/1/election", canonical_bytes(body))
     return canonical_bytes({"election": body, "signature": signature.hex()})
+
+
+def read_package_file(path, *, authority_key=None):
+    """`read_package` of a file; errors name the file, and TOML source is recognised as such."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ElectionError(
+            "cannot read the election package", where=str(path), expected="a readable file",
+            got=exc.strerror,
+        ) from exc  # fmt: skip
+    try:
+        return read_package(data, authority_key=authority_key)
+    except CanonicalError as exc:
+        if data.lstrip()[:1] == b"{":
+            raise ElectionError(str(exc), where=str(path)) from exc
+        looks_toml = path.suffix == ".toml" or _parses_as_toml(data)
+        raise ElectionError(
+            "not a signed election package",
+            where=str(path),
+            expected="a signed election package (.urne)",
+            got="what looks like TOML source: build the package with `urne election build`"
+            if looks_toml
+            else f"{data[:16]!r}...",
+        ) from exc
+    except ElectionError as exc:
+        raise ElectionError(str(exc), where=str(path)) from exc
+
+
+def _parses_as_toml(data):
+    try:
+        tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    return True
 
 
 def read_package(data, *, authority_key=None):

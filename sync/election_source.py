@@ -79,7 +79,9 @@ def _table(value, where, required=(), optional=()):
 
 def _int(value, where, lo=None, hi=None):
     if isinstance(value, bool) or not isinstance(value, int):
-        fail(where, "expected a whole number", "integer", value)
+        got = Plain(f"the text {value!r}") if isinstance(value, str) else value
+        got = Plain(str(value).lower()) if isinstance(value, bool) else got
+        fail(where, "not a whole number", "digits only, without quotes or spaces", got)
     if lo is not None and value < lo:
         fail(where, "number too small", f">= {lo}", value)
     if hi is not None and value > hi:

@@ -11,7 +11,7 @@ from . import dedup
 from .crypto import load_private_key, public_bytes
 from .election import open_secret
 from .errors import ConflictError, KeyFileError, RecordError
-from .results import collect
+from .results import collect, resolve_all
 from .tags import election_keys, open_tag, receipt_code
 
 CENTRAL_KEY = "keys/central.key"  # X25519: opens the election secret and the voter tags
@@ -160,6 +160,37 @@ def adjudicate(store, election, key, group, keep, *, reason, by, now):
             "INSERT INTO adjudications (grp, data, at) VALUES (?, ?, ?)", (group, data, stamp)
         )
     return data
+
+
+def review(central, *, now):
+    """(groups body, held group ids, held ballot count): refreshed first, unless purged.
+
+    After `urne sync purge` the tags cannot be opened any more: the stored signed document is
+    listed as it is.
+    """
+    store, election = central.store, central.election
+    if store.meta("purged"):
+        body = current_groups(store, election)
+    else:
+        body = refresh_groups(
+            store, election, central_key(central.home), signing_key(central.home), now=now,
+            exclude=central.revoked,
+        )  # fmt: skip
+    if body is None:
+        return {"groups": [], "online": [], "policy": election.duplicate_policy}, [], 0
+    ballots, _, res = resolve_all(
+        election, central.records(), groups=body, adjudications=adjudication_bodies(store, election)
+    )
+    return body, list(res.held_groups), sum(1 for i in res.held if i in ballots)
+
+
+def held_message(groups, ballots):
+    """What an organiser is told while groups are held: how many, and how to decide them."""
+    return (
+        f"{groups} group{'s' if groups != 1 else ''} held, {ballots} ballot"
+        f"{'s' if ballots != 1 else ''} not counted: decide them with `urne sync adjudicate` "
+        "(list: `urne sync groups`) or on the organiser pages"
+    )
 
 
 def signer_public(home):

@@ -22,6 +22,7 @@ from .groups import (
     central_key,
     current_groups,
     groups_bytes,
+    held_message,
     refresh_groups,
     signer_public,
     signing_key,
@@ -154,14 +155,28 @@ def verify_published(published_dir):
     return result
 
 
-def purge(central, *, now):
-    """Destroy what could identify a voter; return the list of what was removed."""
+def purge(central, *, now, force=False, warn=None):
+    """Destroy what could identify a voter; return the list of what was removed.
+
+    Refuses (TallyError) while duplicate groups are held, since the result is not final yet;
+    `force` purges anyway and passes the warning to `warn`.
+    """
     store = central.store
     removed = []
     key_path = central.home / CENTRAL_KEY
     if not store.meta("purged"):
         # Make the groups final while the key still exists: the tally relies on them afterwards.
-        central_result(central, now=now)
+        result = central_result(central, now=now)
+        held = held_message(len(result["groups"]["held"]), result["ballots"]["held"])
+        if result["groups"]["held"] and not force:
+            raise TallyError(
+                "duplicate groups are still held, the result is not final",
+                where="purge",
+                expected="every group decided",
+                got=f"{held}; or pass --force to purge anyway",
+            )
+        if result["groups"]["held"] and warn:
+            warn(f"purging while {held}")
     n_tags = store.conn.execute("SELECT count(*) FROM tags").fetchone()[0]
     n_online = store.conn.execute("SELECT count(*) FROM online").fetchone()[0]
     with store.write() as c:

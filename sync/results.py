@@ -181,6 +181,7 @@ def _run(section, rule, selections):
         "selected": outcome["selected"],
         "spent": outcome["spent"],
         "ties": outcome["ties"],
+        "details": outcome["details"],  # which stage funded what (envelopes, per canton, MES)
     }
 
 

@@ -2,6 +2,7 @@
 
 import datetime
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -69,10 +70,19 @@ def client(app):
     return app.test_client()
 
 
+# Live servers of these tests take a free port in the range set aside for this area.
+PORTS = range(5400, 5500)
+
+
 def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    for port in random.sample(PORTS, len(PORTS)):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
 
 
 class LiveKiosk:

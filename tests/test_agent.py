@@ -132,6 +132,31 @@ def test_the_lockout_grows_after_more_wrong_tries(client, clock):
     assert re.search(r'id="pin-error">[^<]*1 minute', again.text)
 
 
+def _pin_error(page):
+    return re.search(r'id="pin-error">([^<]*)<', page.text).group(1)
+
+
+WRONG = r"(Wrong PIN\.|Code PIN faux\.)"  # this try was checked and was wrong
+LOCKED = r"(locked: try again in|bloqué : réessayez dans)"
+
+
+def test_pin_messages_agree_in_number_and_say_when_the_try_was_wrong(client, kiosk_pin, clock):
+    for _ in range(3):
+        post(client, "/agent/login", {"pin": "999999"})
+    fourth = _pin_error(post(client, "/agent/login", {"pin": "999999"}))
+    assert re.search(r"\b1 (try|essai)\b", fourth), fourth  # singular: not "1 essais"
+    fifth = _pin_error(post(client, "/agent/login", {"pin": "999999"}))
+    assert re.match(WRONG, fifth) and re.search(LOCKED, fifth), fifth
+    # During the lockout nothing is checked: the page must not call the PIN wrong.
+    clock.advance(5)
+    during = _pin_error(post(client, "/agent/login", {"pin": kiosk_pin}))
+    assert not re.match(WRONG, during) and re.search(LOCKED, during), during
+    # Once it expired, one wrong try locks again at once: the page says it was wrong, too.
+    clock.advance(30)
+    after = _pin_error(post(client, "/agent/login", {"pin": "999999"}))
+    assert re.match(WRONG, after) and re.search(LOCKED + r" 1 minute", after), after
+
+
 def test_the_pin_is_never_logged_nor_kept_in_the_session(client, kiosk_pin, clock, caplog):
     caplog.set_level(logging.DEBUG)
     post(client, "/agent/login", {"pin": "135790"})
@@ -199,8 +224,8 @@ def test_close_shows_the_count_and_grouped_head_then_open_again(agent, store, cl
     # A reload shows the same figures (the agent may be copying them); then open again.
     assert f'id="closed-head">{grouped}<' in agent.get("/agent/closed").text
     form = agent.get("/agent/open").text
-    date = re.search(r'name="date" type="date" value="([^"]+)"', form).group(1)
-    time = re.search(r'name="time" type="time" value="([^"]+)"', form).group(1)
+    date = re.search(r'name="date" type="text" value="([^"]+)"', form).group(1)
+    time = re.search(r'name="time" type="text" value="([^"]+)"', form).group(1)
     shown = {"date": date, "time": time, "shown_date": date, "shown_time": time}
     assert post(agent, "/agent/open", shown).location == "/agent/"
     opened = rows(store, "session_open")[-1][2]
@@ -230,8 +255,9 @@ def test_the_agent_corrects_a_wrong_clock_when_opening(agent, store, clock):
     "date, time",
     [
         ("2026-13-01", "10:00"),
-        ("26/11/2026", "10:00"),
+        ("11/26/2026", "10:00"),  # month first, as an en-US date widget would send it
         ("2026-11-26", "25:00"),
+        ("2026-11-26", "10:00 AM"),
         ("1970-01-01", "00:00"),
     ],
 )
@@ -333,6 +359,49 @@ def test_a_paper_ballot_breaking_a_rule_is_explained_and_not_stored(agent, store
     assert rows(store, "ballot") == []
 
 
+def test_a_paper_problem_names_its_section(agent, store):
+    approval = next(s for s in store.election.sections if s.ballot["type"] == "approval")
+    response = post(agent, "/agent/paper", paper_form(store, 17, {approval.id: []}))
+    assert response.status_code == 422
+    title = store.election.text(approval.title, "fr")
+    link = re.search(rf'href="#s-{approval.id}">([^<]*)<', response.text).group(1)
+    assert link.startswith(title.replace("'", "&#39;")), link
+    # The birth date comes back day first, as the hint asks it to be typed.
+    day = resident(17)["birth_date"]
+    assert f'value="{day[8:10]}/{day[5:7]}/{day[:4]}"' in response.text
+
+
+def test_paper_hints_speak_of_the_voter_not_to_them(agent):
+    page = agent.get("/agent/paper").text
+    hint = re.search(r'id="h-first_name">([^<]*)<', page).group(1)
+    assert "vos" not in hint.lower().split() and "your" not in hint.lower().split(), hint
+
+
+@pytest.mark.parametrize("path", ["/agent/open", "/agent/clock", "/agent/paper"])
+def test_no_agent_field_uses_the_browsers_locale_bound_date_or_time_widget(agent, store, path):
+    if path == "/agent/open":
+        post(agent, "/agent/close")
+    page = agent.get(path).text
+    assert not re.search(r'type="(date|time|datetime-local)"', page)
+    for name in ("date", "time", "birth_date"):
+        if f'name="{name}"' in page:
+            assert re.search(rf'name="{name}" type="text"[^>]* pattern="[^"]+"', page), name
+
+
+def test_a_paper_birth_date_is_read_day_first(agent, store):
+    response = post(agent, "/agent/paper", paper_form(store, 18, birth_date="04/03/1950"))
+    assert response.location == "/agent/paper"
+    assert store.has_voted(store.tag_for(resident(18, birth_date="1950-03-04")))
+
+
+def test_the_stand_opens_with_a_date_typed_day_first(agent, store, clock):
+    post(agent, "/agent/close")
+    clock.now = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+    data = {"date": "26/11/2026", "time": "10h30", "shown_date": "", "shown_time": ""}
+    assert post(agent, "/agent/open", data).location == "/agent/"
+    assert rows(store, "session_open")[-1][2]["time"] == "2026-11-26T10:30"
+
+
 def test_a_paper_ballot_of_an_ineligible_person_is_refused(agent, store):
     response = post(agent, "/agent/paper", paper_form(store, 8, postcode="75001"))
     assert response.status_code == 403
@@ -431,6 +500,32 @@ def test_the_chain_check_can_be_run_from_the_status(agent, store, clock):
     response = post(agent, "/agent/check", page="/agent/")
     assert response.location == "/agent/"
     assert "notice-ok" in agent.get("/agent/").text
+
+
+def _chain_state(page):
+    cell = re.search(r'id="chain-state">(.*?)</td>', page.text, re.S).group(1)
+    return " ".join(re.sub(r"<[^>]+>", " ", cell).split())
+
+
+def test_the_status_chain_line_covers_every_record_and_says_when(agent, store, clock):
+    for n in range(3):
+        cast(store, 30 + n, clock.now)
+    clock.advance(120)
+    records = store.status(clock.now).records
+    line = _chain_state(agent.get("/agent/"))
+    when = store.local(clock.now).strftime("%Y-%m-%d %H:%M")
+    assert re.search(rf"^OK {records}\b.* {when}\b", line), (records, when, line)
+    assert store.chain.records == records and store.chain.ballots == 3
+
+
+def test_the_status_page_says_when_the_chain_check_fails(agent, store, clock):
+    cast(store, 40, clock.now)
+    with store.db.conn:  # a voter tag lost behind the kiosk's back
+        store.db.conn.execute("DELETE FROM voter_tags")
+    cast(store, 41, clock.now)
+    page = agent.get("/agent/")
+    cell = re.search(r'id="chain-state">(.*?)</td>', page.text, re.S).group(1)
+    assert 'class="status-bad"' in cell and "voter-tag set" in cell and "OK" not in cell
 
 
 @pytest.fixture

@@ -44,13 +44,28 @@ def test_a_typed_local_time_is_read_in_the_stand_time_zone():
 
 
 @pytest.mark.parametrize(
+    "date, time",
+    [
+        ("2026-05-16", "09:30"),
+        ("16/05/2026", "9h30"),
+        ("16.5.2026", "09.30"),
+        (" 16 / 05 / 2026 ", "9 h 30"),
+    ],
+)
+def test_the_date_is_read_day_first_or_year_first_never_month_first(date, time):
+    assert parse_clock(date, time, PARIS) == datetime(2026, 5, 16, 7, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
     "date, time, field",
     [
         ("", "09:30", "date"),
-        ("16/05/2026", "09:30", "date"),
+        ("05/16/2026", "09:30", "date"),  # month first (en-US): there is no 16th month
+        ("16/05/26", "09:30", "date"),  # a two-digit year would be a guess
         ("2026-02-30", "09:30", "date"),
-        ("2026-05-16", "9h30", "time"),
-        ("2026-05-16", "24:00", "date"),
+        ("2026-05-16", "9:30 AM", "time"),
+        ("2026-05-16", "24:00", "time"),
+        ("2026-05-16", "09:60", "time"),
         ("1970-01-01", "00:00", "date"),
     ],
 )

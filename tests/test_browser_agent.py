@@ -159,3 +159,43 @@ def test_agent_pages_in_high_contrast_and_large_text_pass_axe(live_kiosk, page, 
     for path in ("/agent/paper", "/agent/export", "/agent/close"):
         pg.goto(live_kiosk.url + path)
         check(pg, path.strip("/").replace("/", "-") + "-high-contrast")
+
+
+def test_agent_dates_do_not_follow_an_en_us_browser(live_kiosk, chromium_browser, kiosk_pin):
+    """Under en-US, fields show and read the same text as under fr-FR: no locale-bound widget."""
+    from fixtures_web import new_page
+
+    from kiosk.store import KioskStore
+
+    pg = new_page(chromium_browser, "agent-dates-en-US", locale="en-US")
+    try:
+        base = live_kiosk.url
+        pg.goto(base + "/agent/login")
+        pg.fill("#f-pin", kiosk_pin)
+        pg.keyboard.press("Enter")
+        pg.wait_for_url(re.compile(r".*/agent/$"))
+        pg.goto(base + "/agent/clock")
+        for field, shape in (("#f-date", r"\d{4}-\d{2}-\d{2}"), ("#f-time", r"\d{2}:\d{2}")):
+            box = pg.locator(field)
+            assert box.get_attribute("type") == "text"
+            # A text box shows its value as is: never an en-US rendering (11/26/2026, 11:55 AM).
+            assert re.fullmatch(shape, box.input_value())
+        check(pg, "clock-en-US")
+        # A birth date typed day first is stored day first.
+        pg.goto(base + "/agent/paper")
+        for name, value in {**PERSON, "birth_date": "04/03/1950"}.items():
+            pg.fill(f"#f-{name}", value)
+        pg.check("#f-declaration")
+        for pid in ("D01", "T01"):
+            pg.check(f"input[value={pid}]")
+        with pg.expect_navigation():
+            pg.click("main button.button-primary")
+        assert pg.locator(".notice-ok").is_visible(), pg.content()[:3000]
+    finally:
+        pg.context.close()
+    store = KioskStore.open(live_kiosk.home)
+    try:
+        assert store.has_voted(store.tag_for({**PERSON, "birth_date": "1950-03-04"}))
+        assert not store.has_voted(store.tag_for({**PERSON, "birth_date": "1950-04-03"}))
+    finally:
+        store.close()

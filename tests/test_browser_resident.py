@@ -35,6 +35,12 @@ def resident(name):
 def check_in(pg, identity=ADULT, declare=True):
     """Fill the identity form as a resident would (mouse and keyboard through Playwright)."""
     for name, value in identity.items():
+        if name == "birth_date":
+            # Three boxes: day, month, year (an ISO date here, for brevity).
+            year, month, day = value.split("-")
+            for part, typed in (("day", day), ("month", month), ("year", year)):
+                pg.fill(f"input[name=birth_date-{part}]", typed)
+            continue
         pg.fill(f"#f-{name}", value)
     if declare:
         pg.check("#f-declaration")
@@ -224,7 +230,10 @@ def test_keyboard_only_vote(live_kiosk, page):
     for name, value in resident("Bidart").items():
         tab_to(pg, f"#f-{name}")
         if name == "birth_date":
-            pg.keyboard.type("09031984")  # the date field takes digits in the locale's order
+            # Day, month and year boxes, in this order whatever the browser's locale.
+            for part in ("09", "03", "1984"):
+                pg.keyboard.type(part)
+                pg.keyboard.press("Tab")
         else:
             pg.keyboard.type(value)
     tab_to(pg, "#f-declaration")
@@ -357,3 +366,79 @@ def test_cumulative_and_ranked_ballots_pass_axe_and_count_live(tmp_path, page):
         no_script_errors(pg)
     finally:
         stop_kiosk(kiosk.process)
+
+
+def test_agent_link_opens_agent_mode_from_the_kiosk_screen(live_kiosk, page):
+    pg = page
+    pg.goto(live_kiosk.url + "/")
+    link = pg.get_by_role("link", name=re.compile(r"^Agent"))
+    assert link.count() == 1 and link.is_visible()
+    box = link.bounding_box()
+    assert box["height"] >= 44 and box["width"] >= 44, box  # a finger can hit it
+    link.click()
+    pg.wait_for_url("**/agent/login")
+    no_script_errors(pg)
+
+
+def test_birth_date_boxes_ignore_an_en_us_browser_locale(live_kiosk, chromium_browser, request):
+    pg = new_page(chromium_browser, request.node.name, locale="en-US")
+    try:
+        pg.goto(live_kiosk.url + "/")
+        pg.get_by_role("button", name="Commencer à voter").click()
+        pg.wait_for_url("**/check-in")
+        # The boxes are found by their accessible names, as a screen reader would.
+        pg.get_by_label("Jour", exact=True).fill("04")
+        pg.get_by_label("Mois", exact=True).fill("03")
+        pg.get_by_label("Année", exact=True).fill("2030")
+        for name, value in resident("Futur").items():
+            if name != "birth_date":
+                pg.fill(f"#f-{name}", value)
+        pg.check("#f-declaration")
+        pg.get_by_role("button", name="Continuer").click()
+        # A future date is a field error; what was typed stays in the boxes.
+        assert "dans le futur" in pg.locator(".error-summary").inner_text()
+        assert pg.get_by_label("Jour", exact=True).input_value() == "04"
+        assert pg.get_by_label("Mois", exact=True).input_value() == "03"
+        assert pg.locator("#f-last_name").input_value() == "Futur"
+        axe_check(pg)
+        shot(pg, "future-birth-date")
+        no_script_errors(pg)
+    finally:
+        pg.context.close()
+
+
+def test_basque_live_counter_writes_money_as_the_server_and_flags_over_budget(live_kiosk, page):
+    from kiosk.i18n import money
+
+    pg = page
+    pg.goto(live_kiosk.url + "/")
+    pg.locator("button[lang=eu]").click()
+    pg.locator("form[action='/start'] button").click()
+    pg.wait_for_url("**/check-in")
+    check_in(pg, resident("Garazi"))
+    pg.locator("form[action='/check-in'] button[type=submit]").click()
+    pg.wait_for_url("**/ballot/0")
+    pg.check("input[value=D01]")
+    pg.locator("button[name=action][value=next]").click()
+    pg.wait_for_url("**/ballot/1")
+    boxes = pg.locator("input[name=project]")
+    spent = 0
+    for i in range(boxes.count()):
+        boxes.nth(i).check()
+        spent += int(boxes.nth(i).get_attribute("data-cost"))
+    budget = int(pg.locator("#ballot").get_attribute("data-budget"))
+    assert spent > budget
+    # The script wrote the amount exactly as the server does (645.000 €, not 645,000 €).
+    assert money(spent, "eu") in pg.locator("#spent-text").inner_text()
+    assert money(spent - budget, "eu") in pg.locator("#left-text").inner_text()
+    # Over the budget: the words appear and the bar changes (not colour alone).
+    flag = pg.locator("#budget-flag")
+    assert flag.is_visible() and "gaindituta" in flag.inner_text()
+    assert "budget-over" in pg.locator("#budget-meter").get_attribute("class")
+    shot(pg, "knapsack-over-budget-eu")
+    boxes.nth(0).uncheck()
+    for i in range(boxes.count()):
+        boxes.nth(i).uncheck()
+    assert not flag.is_visible()
+    assert "budget-over" not in pg.locator("#budget-meter").get_attribute("class")
+    no_script_errors(pg)

@@ -226,3 +226,19 @@ def test_behind_a_proxy_the_lockout_counts_per_client(kit):
     other = anon.post("/organisateur/connexion", data={"csrf_token": token, "password": PASSWORD},
                       headers={"X-Forwarded-For": "198.51.100.7"})  # fmt: skip
     assert other.status_code == 302
+
+
+def test_after_purge_the_groups_stay_listed_and_cannot_be_refreshed(client, kit):
+    from sync.publish import purge
+
+    with open_central(kit.home) as c:
+        purge(c, now=NOW, force=True)
+    page = client.get("/organisateur/doublons").get_data(as_text=True)
+    assert page.count('class="group"') == 1 and 'id="purged"' in page
+    assert "/organisateur/doublons/actualiser" not in page  # no refresh button any more
+    token = csrf(client, "/organisateur/doublons")
+    r = client.post("/organisateur/doublons/actualiser", data={"csrf_token": token})
+    assert r.status_code == 302
+    page = client.get("/organisateur/doublons").get_data(as_text=True)
+    # The notice is the page's own, not the library's English error ("... missing (purged?)").
+    assert "(purged?)" not in page and 'class="notice notice-error"' in page

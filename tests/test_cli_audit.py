@@ -76,3 +76,36 @@ def test_registered_in_the_urne_cli():
 
     assert "verify" in cli.commands["audit"].commands
     assert {"init", "certify", "revoke"} <= set(cli.commands["authority"].commands)
+
+
+def test_an_audit_folders_own_package_is_not_listed_as_skipped(files):
+    folder = files / "audit"
+    (folder / "bundles").mkdir(parents=True)
+    (folder / "election.urne").write_bytes((files / "election.urne").read_bytes())
+    (folder / "tally.json").write_text("{}\n")
+    golden = next((files / "exports").iterdir())
+    (folder / "bundles" / golden.name).write_bytes(golden.read_bytes())
+    (folder / "bundles" / "stray.urne").write_bytes((files / "election.urne").read_bytes())
+    result = _verify(files, str(folder))
+    assert f"Skipped (not a bundle): {folder / 'bundles' / 'stray.urne'}" in result.output
+    assert f"Skipped (not a bundle): {folder / 'election.urne'}" not in result.output
+    assert json.loads(_verify(files, "--json", str(folder)).output)["skipped"] == [
+        str(folder / "bundles" / "stray.urne")
+    ]
+
+
+def test_a_toml_source_given_as_election_is_named_with_a_hint(files):
+    (files / "election.toml").write_text('[election]\nid = "x"\n')
+    result = CliRunner().invoke(
+        audit, ["verify", "--election", str(files / "election.toml"), str(files / "exports")]
+    )
+    assert result.exit_code == 1
+    assert f"{files / 'election.toml'}: not a signed election package" in result.output
+    assert "got what looks like TOML source" in result.output and "urne election build" in (
+        result.output
+    )
+
+
+def test_help_names_urne_bundles():
+    result = CliRunner().invoke(audit, ["verify", "--help"])
+    assert "*.urne" in result.output and "*.zip" not in result.output

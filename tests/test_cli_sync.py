@@ -89,3 +89,26 @@ def test_import_tally_and_refusals(central_kit, tmp_path):
 def test_commands_refuse_a_folder_that_is_not_a_central(tmp_path):
     result = CliRunner().invoke(cli, ["sync", "tally"], env={"URNE_HOME": str(tmp_path)})
     assert result.exit_code == 1 and "not a central" in result.output
+
+
+def test_publish_names_held_groups_and_purge_refuses_until_forced(central_kit, tmp_path):
+    kit = central_kit()
+    k1 = kit.chain("k1", [("open", f"{T}09:00"), ("ballot", "Ana", "kiosk", f"{T}09:00")])
+    k2 = kit.chain("k2", [("open", f"{T}09:00"), ("ballot", "Ana", "paper", f"{T}10:00")])
+    env = {"URNE_HOME": str(kit.home)}
+    runner = CliRunner()
+    paths = [str(kit.bundle("k1", k1)), str(kit.bundle("k2", k2))]
+    assert runner.invoke(cli, ["sync", "import", *paths, "--workers", "1"], env=env).exit_code == 0
+    published = runner.invoke(cli, ["sync", "publish", "--out", str(tmp_path / "out")], env=env)
+    assert published.exit_code == 0, published.output
+    assert "1 group held, 2 ballots not counted: decide them with `urne sync adjudicate`" in (
+        published.output
+    )
+    refused = runner.invoke(cli, ["sync", "purge", "--yes"], env=env)
+    assert refused.exit_code == 1 and "purge: duplicate groups are still held" in refused.output
+    assert (kit.home / "keys" / "central.key").exists()
+    listed = runner.invoke(cli, ["sync", "groups"], env=env).output
+    forced = runner.invoke(cli, ["sync", "purge", "--yes", "--force"], env=env)
+    assert forced.exit_code == 0 and "Warning: purging while 1 group held" in forced.stderr
+    after = runner.invoke(cli, ["sync", "groups"], env=env)
+    assert after.exit_code == 0 and after.output == listed and "1 held of 1 groups" in listed

@@ -295,6 +295,43 @@ def test_screen_launcher_shows_the_kiosk_in_headless_chromium(deploy_kiosk_home,
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_screen_launcher_runs_chromium_in_french(tmp_path):
+    """Chromium's own widgets follow its locale: the launcher sets French, whatever the system's."""
+    import functools
+    import http.server
+    import threading
+
+    chromium = tool("chromium")
+    tool("curl")
+    site = tmp_path / "site"
+    site.mkdir()
+    page = "<p id=l></p><script>l.textContent = 'LANG=' + navigator.languages.join(',')</script>"
+    (site / "index.html").write_text(f"<!doctype html><html><body>{page}</body></html>")
+    (site / "healthz").write_text("ok")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    env = {
+        **os.environ,
+        "LANG": "en_US.UTF-8",
+        "URNE_SCREEN_URL": f"http://127.0.0.1:{server.server_port}/index.html",
+        "URNE_SCREEN_COMPOSITOR": "none",
+        "URNE_SCREEN_PROFILE": str(tmp_path / "profile"),
+        "PATH": f"{Path(chromium).parent}:{os.environ['PATH']}",
+    }
+    try:
+        result = subprocess.run(
+            [str(DEPLOY / "kiosk/bin/urne-screen"), "--headless", "--no-sandbox", "--disable-gpu",
+             "--dump-dom"],
+            env=env, capture_output=True, text=True, timeout=90,
+        )  # fmt: skip
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert re.search(r"LANG=fr-FR\b", result.stdout), result.stdout[-2000:]
+
+
 def test_screen_launcher_gives_up_when_no_server_answers(tmp_path):
     tool("curl")
     env = {
@@ -716,6 +753,68 @@ def test_english_agent_guide_quotes_the_real_screen_texts():
             if len(fragment) >= 8 and fragment not in screens:
                 missing.append(fragment)
     assert missing == [], f"quoted in docs/agent-guide.en.md but shown nowhere: {missing}"
+
+
+NOT_URNE_TEXTS_FR = {
+    "a validé par erreur",
+    "head hash",
+    "Ce site est inaccessible",
+    "pas d'internet",
+    "Rester connecté",
+}
+# French for msgids added in kiosk/agent_texts.py, awaiting the catalogue (French first): once it
+# translates them, the catalogue wins and the guide must quote its words.
+PROPOSED_FR = {
+    "Wrong PIN. %(num)s try left before the PIN is locked for a while.": (
+        "Code PIN faux. Encore %(num)s essai avant que le code PIN soit bloqué un moment. "
+        "Code PIN faux. Encore %(num)s essais avant que le code PIN soit bloqué un moment."
+    ),
+    "Wrong PIN. The PIN is locked: try again in %(wait)s.": (
+        "Code PIN faux. Le code PIN est bloqué : réessayez dans %(wait)s."
+    ),
+    "The central server is closed, the results are final: keep the export on a USB drive.": (
+        "La centrale est fermée, les résultats sont définitifs ; gardez l'export sur clé USB."
+    ),
+}
+
+
+def _french_screen_texts():
+    from babel.messages.pofile import read_po
+
+    po = DEPLOY.parent / "kiosk" / "translations" / "fr" / "LC_MESSAGES" / "messages.po"
+    with po.open("rb") as f:
+        catalog = read_po(f)
+
+    def translated(message):  # a fuzzy guess is not compiled: the screen shows the English
+        return (
+            message is not None
+            and message.id
+            and not message.fuzzy
+            and any(message.string if isinstance(message.string, tuple) else (message.string,))
+        )
+
+    texts = []
+    for message in catalog:
+        if translated(message):
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            texts += [text for text in strings if text]
+    texts += [fr for en, fr in PROPOSED_FR.items() if not translated(catalog.get(en))]
+    return re.sub(r"\s+", " ", " ".join(texts))
+
+
+def test_french_agent_guide_quotes_the_real_screen_texts():
+    """Every « message » the French guide quotes is one the French screens really show."""
+    guide = re.sub(r"\s+", " ", (DEPLOY.parent / "docs" / "agent-guide.md").read_text())
+    screens = _french_screen_texts()
+    missing = []
+    for quoted in re.findall(r"«\s*([^»]*?)\s*»", guide):
+        if quoted in NOT_URNE_TEXTS_FR:
+            continue
+        for fragment in re.split(r"…|\bN\b", quoted):
+            fragment = fragment.strip(" .:")
+            if len(fragment) >= 8 and fragment not in screens:
+                missing.append(fragment)
+    assert missing == [], f"quoted in docs/agent-guide.md but shown nowhere: {missing}"
 
 
 def test_both_agent_guides_cover_the_same_sections():

@@ -390,3 +390,18 @@ def test_typography_and_line_breaks_are_kept_where_allowed():
     out = validate_source(source)["sections"][0]
     assert out["title"]["fr"] == source["sections"][0]["title"]["fr"]
     assert out["projects"][0]["summary"]["fr"] == "Ligne 1\nLigne 2"
+
+
+@pytest.mark.parametrize(
+    ("value", "got"),
+    [("1 500 000", "got the text '1 500 000'"), (1500.5, "got 1500.5"), (True, "got true")],
+)
+def test_a_budget_typo_names_the_field_and_what_was_written(value, got):
+    source = base_source()
+    source["sections"][0]["budget"] = value
+    with pytest.raises(ElectionError) as info:
+        validate_source(source)
+    assert str(info.value) == (
+        "sections[0].budget: not a whole number: expected digits only, without quotes or spaces, "
+        + got
+    )

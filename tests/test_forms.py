@@ -1,5 +1,6 @@
 """Reading ballots and identities: every rule's choices are kept and explained, never dropped."""
 
+import datetime
 import re
 from pathlib import Path
 
@@ -107,6 +108,41 @@ def test_birth_date_is_read_in_both_forms(flask_ctx, typed, stored):
     )
     assert errors == {} and fields["birth_date"] == stored and fields["last_name"] == "Lamarque"
     assert declared is False
+
+
+RULES = {"identity_fields": ["last_name", "birth_date"], "residence_declaration": None}
+
+
+def _boxes(day, month, year):
+    return MultiDict(
+        {"last_name": "Lamarque", "birth_date-day": day, "birth_date-month": month}
+        | {"birth_date-year": year}
+    )
+
+
+@settings(deadline=None)
+@given(day=st.dates(min_value=datetime.date(1900, 1, 1), max_value=datetime.date(2026, 1, 1)))
+def test_birth_date_boxes_are_read_as_day_month_year(flask_ctx, day):
+    form = _boxes(str(day.day), f"{day.month:02d}", str(day.year))
+    fields, _declared, errors = forms.read_identity(form, RULES, today=datetime.date(2026, 5, 1))
+    assert errors == {} and fields["birth_date"] == day.isoformat()
+
+
+@pytest.mark.parametrize(
+    "day, month, year",
+    [("14", "07", "2030"), ("31", "02", "1950"), ("", "07", "1990"), ("14", "7", "90")]
+    + [("١٤", "07", "1990"), ("14", "07", "1e3"), ("0", "07", "1990")],
+)
+def test_bad_or_future_birth_dates_are_field_errors(flask_ctx, day, month, year):
+    fields, _declared, errors = forms.read_identity(
+        _boxes(day, month, year), RULES, today=datetime.date(2026, 5, 1)
+    )
+    assert set(errors) == {"birth_date"} and errors["birth_date"]
+    assert forms.date_parts(_boxes(day, month, year)) == {
+        "day": day,
+        "month": month,
+        "year": year,
+    }
 
 
 @pytest.fixture

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
+from hypothesis import given
+from hypothesis import strategies as st
 from test_resident import begin, text, token
 
-from kiosk.i18n import NATIVE_NAMES, money, paragraphs
+from kiosk.i18n import NATIVE_NAMES, money, money_format, paragraphs
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "kiosk" / "translations"
@@ -176,10 +178,27 @@ def test_refusal_is_explained_in_the_residents_language(client):
         ("en", 600000, "€600,000"),
         ("es", 1500000, "1.500.000\u00a0€"),
         ("fr", 12.5, "12,50\u00a0€"),
+        ("eu", 645000, "645.000\u00a0€"),
+        ("oc", 645000, "645\u202f000\u00a0€"),
     ],
 )
 def test_money_is_written_the_languages_way(lang, amount, expected):
     assert money(amount, lang) == expected
+
+
+def _as_the_script_writes(amount, fmt):
+    """static/js/ballot.js's money(): groups of 3 with the server's signs, cents when any."""
+    whole, cents = divmod(round(amount * 100), 100)
+    digits = f"{whole:,}".replace(",", fmt["group"])
+    if cents:
+        digits += f"{fmt['decimal']}{cents:02d}"
+    return fmt["template"].replace("{n}", digits)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@given(amount=st.integers(0, 10**9) | st.decimals(0, 10**7, places=2).map(float))
+def test_the_money_format_handed_to_the_script_writes_what_the_server_writes(lang, amount):
+    assert _as_the_script_writes(amount, money_format(lang)) == money(amount, lang)
 
 
 def test_paragraphs_join_hard_wrapped_lines_and_keep_titles_apart():

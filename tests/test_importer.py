@@ -58,3 +58,20 @@ def test_import_rows_equal_the_full_verifiers_rows(central_kit):
             full.hash, full.head, full.first, full.count,
         )  # fmt: skip
     assert {r[5] for r in rows} == {"ballot", "void", "session_close"}
+
+
+def test_reimporting_the_same_files_counts_their_records_as_already_present(central_kit):
+    kit = central_kit()
+    recs = kit.chain(
+        "k1",
+        [("open", f"{T}09:00")] + [("ballot", f"v{i}", "kiosk", f"{T}09:15") for i in range(4)],
+    )
+    kit.bundle("k1", recs, 1, 3)
+    kit.bundle("k1", recs, 4, 5)
+    with kit.open() as c:
+        import_paths(c, [kit.root / "bundles"], now=NOW, workers=1)
+        again = import_paths(c, [kit.root / "bundles"], now=NOW, workers=1)
+    assert [(o.result.status, o.result.added, o.result.present) for o in again] == [
+        ("already", 0, 3),
+        ("already", 0, 2),
+    ]

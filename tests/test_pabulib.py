@@ -58,7 +58,8 @@ def _swap(old, new):
 
 
 BROKEN = [
-    ("", "line 0", "missing META"),
+    ("", "", "empty file: expected META, PROJECTS and VOTES sections, got no text"),
+    (" \n\n", "", "empty file"),
     ("key;value\nbudget;1\n", "line 1", "text before the first section"),
     (_swap("budget;100\n", ""), "line", "META has no budget"),
     (_swap("budget;100", "budget;lots"), "line 3", "not a number"),
@@ -94,8 +95,20 @@ def test_bad_bytes_and_missing_points_are_located(tmp_path):
     )
     with pytest.raises(PabulibError, match="points do not match"):
         parse_pb(cumulative.replace("v1;1,2", "v1;1,2;3").replace("v2;2\n", "v2;2;1\n"))
-    with pytest.raises(PabulibError, match="cannot read"):
+    with pytest.raises(PabulibError, match="absent.pb: file does not exist: expected a Pabulib"):
         read_pb(tmp_path / "absent.pb")
+
+
+def test_errors_of_a_file_name_the_file_and_the_line(tmp_path):
+    path = tmp_path / "typo.pb"
+    path.write_text(_swap("budget;100", "budget;lots"))
+    with pytest.raises(PabulibError) as err:
+        read_pb(path)
+    assert str(err.value) == f"{path}, line 3: not a number: expected a decimal amount, got 'lots'"
+    assert err.value.where == f"{path}, line 3" and err.value.got == "'lots'"
+    (tmp_path / "empty.pb").write_bytes(b"")
+    with pytest.raises(PabulibError, match=r"empty\.pb: empty file"):
+        read_pb(tmp_path / "empty.pb")
 
 
 def test_writer_refuses_ids_that_would_break_votes():

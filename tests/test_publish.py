@@ -7,8 +7,8 @@ import pytest
 from fixtures_central import NOW
 
 from sync.central import import_bundle
-from sync.errors import ConflictError, KeyFileError, SignatureError, UrneError
-from sync.groups import adjudicate, current_groups, signing_key
+from sync.errors import ConflictError, KeyFileError, SignatureError, TallyError, UrneError
+from sync.groups import adjudicate, current_groups, review, signing_key
 from sync.publish import (
     central_result,
     publish,
@@ -134,7 +134,7 @@ def test_purge_removes_identifying_data_and_everything_still_verifies(loaded, tm
         publish(c, tmp_path / "audit", now=NOW)
         before = tally_json(central_result(c, now=NOW))
         opened = [bytes(t) for (t,) in c.store.conn.execute("SELECT tag FROM tags")]
-        removed = purge(c, now=NOW)
+        removed = purge(c, now=NOW, force=True)
         assert any("tag-opening key" in r for r in removed)
         assert not (c.home / "keys" / "central.key").exists()
         assert c.store.conn.execute("SELECT count(*) FROM tags").fetchone()[0] == 0
@@ -187,3 +187,34 @@ def test_a_revoked_device_stops_counting_and_the_audit_still_agrees(loaded, tmp_
     assert result["ballots"] == {"counted": 2, "held": 0, "voided": 1, "excluded": 0}
     assert not list((tmp_path / "audit" / "certificates").glob("k2-*"))
     assert tally_json(recompute_tally(tmp_path / "audit")) == tally_json(result)
+
+
+def test_purge_refuses_while_groups_are_held_and_changes_nothing(loaded):
+    with loaded.open() as c:
+        tags = c.store.conn.execute("SELECT count(*) FROM tags").fetchone()[0]
+        with pytest.raises(TallyError, match="1 group held, 2 ballots not counted.*--force"):
+            purge(c, now=NOW)
+        assert (c.home / "keys" / "central.key").exists()
+        assert c.store.conn.execute("SELECT count(*) FROM tags").fetchone()[0] == tags
+        assert not c.store.meta("purged")
+
+
+def test_forced_purge_warns_and_the_signed_groups_stay_listed(loaded):
+    warnings = []
+    with loaded.open() as c:
+        before = review(c, now=NOW)
+        purge(c, now=NOW, force=True, warn=warnings.append)
+        assert review(c, now=NOW) == before  # from the stored signed document, no key needed
+    assert len(warnings) == 1 and "1 group held, 2 ballots not counted" in warnings[0]
+    assert len(before[1]) == 1 and before[2] == 2
+
+
+def test_purge_goes_ahead_once_every_group_is_decided(loaded):
+    with loaded.open() as c:
+        _, held, _ = review(c, now=NOW)
+        body = current_groups(c.store, c.election)
+        members = next(g["members"] for g in body["groups"] if g["id"] == held[0])
+        adjudicate(c.store, c.election, signing_key(c.home), held[0], members[:1], reason="r",
+                   by="M. X", now=NOW)  # fmt: skip
+        assert purge(c, now=NOW)
+        assert c.store.meta("purged")

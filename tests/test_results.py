@@ -67,3 +67,40 @@ def test_turnout_counts_per_stand_channel_day_and_hour(central_kit):
         "day": {"2026-05-16": 1},
         "hour": {"2026-05-16T09": 1},
     }
+
+
+def _canton_election():
+    """The mini election with its first section funding one project per canton."""
+    import copy
+
+    from fixtures_records import MINI_SOURCE, seeded_keys
+
+    from sync import crypto
+    from sync.election import build_package, read_package
+
+    source = copy.deepcopy(MINI_SOURCE)
+    dept = source["sections"][0]
+    dept["tally"] = {"rules": ["greedy"], "min_per_canton": True}
+    for p, cost, canton in zip(dept["projects"], (60000, 60000, 20000), "abb", strict=True):
+        p.update(cost=cost, canton=canton)
+    authority, central, secret, rng = seeded_keys(1)
+    return read_package(build_package(source, authority_key=authority, rng=rng,
+                                      central_public=crypto.public_bytes(central), secret=secret))  # fmt: skip
+
+
+def test_a_tie_decided_by_the_per_canton_stage_is_published_with_the_details():
+    election = _canton_election()
+    picks = [["d1", "d2"], ["d1", "d2"], ["d3"]]
+    rows = [
+        ("k1", 1, i + 2, {"type": "ballot", "ballot": f"b{i}", "channel": "kiosk",
+                          "time": f"{T}09:00", "selections": {"dept": d, "canton-1": {}}})
+        for i, d in enumerate(picks)
+    ]  # fmt: skip
+    result = compute(election, rows)
+    (dept,) = [s["results"][0] for s in result["sections"] if s["id"] == "dept"]
+    # d1 and d2 have the same votes: canton "a" sorts first, so d1 is funded and d2 no longer fits.
+    assert dept["selected"] == ["d1", "d3"]
+    assert dept["ties"] == [{"score": 2, "tied": ["d1", "d2"], "funded": ["d1"], "stage": "per_canton",
+                             "by": "canton name order", "cantons": ["a", "b"]}]  # fmt: skip
+    assert dept["details"] == {"per_canton": ["d1", "d3"]}
+    assert tally_json(compute(election, list(reversed(rows)))) == tally_json(result)

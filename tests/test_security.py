@@ -190,3 +190,45 @@ def test_receipt_and_choices_are_gone_after_finish_even_through_history(client):
         response = client.get(path, follow_redirects=True)
         html = response.get_data(as_text=True)
         assert code not in html and "Etcheverry" not in html and " checked" not in html, path
+
+
+def _broken_kiosk(kiosk_home):
+    conn = sqlite3.connect(kiosk_home / "kiosk.db")
+    with conn:
+        conn.execute("DROP TRIGGER records_no_update")
+        conn.execute("UPDATE records SET signature = zeroblob(64) WHERE seq = 1")
+    conn.close()
+    return create_app({"HOME": str(kiosk_home), "TESTING": True})
+
+
+def test_a_stand_that_cannot_open_still_lets_the_agent_see_why(kiosk_home):
+    client = _broken_kiosk(kiosk_home).test_client()
+    login = client.get("/agent/login")
+    assert login.status_code == 200
+    html = login.get_data(as_text=True)
+    # Why, in plain words first, then the exact message for the support line.
+    assert "Le stand ne peut pas ouvrir" in html
+    assert "un vote manque ou a été modifié" in html
+    assert "signature" in html.lower()
+    # Resident pages and the agent's actions stay shut.
+    for path in ("/", "/check-in", "/agent/open", "/agent/export"):
+        assert client.get(path).status_code == 503, path
+    # The agent's status page is let through (it asks for the login first).
+    assert client.get("/agent/").status_code in (302, 503)
+
+
+def test_an_agent_page_asking_for_a_store_that_did_not_open_says_why(kiosk_home, kiosk_pin):
+    client = _broken_kiosk(kiosk_home).test_client()
+    tok = token(client.get("/agent/login"))
+    # The PIN tries are counted in the store: without it the login says why, not a 500.
+    answer = client.post("/agent/login", data={"csrf_token": tok, "pin": kiosk_pin})
+    assert answer.status_code == 503
+    assert "un vote manque ou a été modifié" in answer.get_data(as_text=True)
+
+
+def test_the_kiosk_headers_come_from_the_shared_web_package():
+    from kiosk import security
+    from web import security as web
+
+    assert security.CSP is web.CSP and security.HEADERS is web.HEADERS
+    assert "script-src 'self'" in web.CSP and "'unsafe-inline'" not in web.CSP

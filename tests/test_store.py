@@ -458,3 +458,35 @@ def test_tag_for_an_incomplete_identity_says_what_is_missing(kiosk_store):
     y, m, d = same["birth_date"].split("-")
     same["birth_date"] = f"{d}/{m}/{y}"
     assert kiosk_store.tag_for(same) == kiosk_store.tag_for(resident(1))
+
+
+def test_a_cast_by_tag_counts_as_the_identity_it_came_from(kiosk_store):
+    tag = kiosk_store.tag_for(resident(1))
+    receipt = kiosk_store.cast(
+        demo_selections(kiosk_store, 1), tag=tag, lang="fr", clock="agent", now=KIOSK_NOW
+    )
+    assert kiosk_store.has_voted(tag) and kiosk_store.check().ballots == 1
+    assert receipt.code == tags.receipt_code(kiosk_store.receipt_key, receipt.ballot_id)
+    before = _snapshot(kiosk_store)
+    # The same person cast by identity (the paper entry's way) is the same voter.
+    with pytest.raises(AlreadyVoted):
+        _cast(kiosk_store, 1)
+    assert _snapshot(kiosk_store) == before
+
+
+@pytest.mark.parametrize(
+    "kwargs, why",
+    [
+        ({}, "neither"),
+        ({"tag": b"\0" * 32, "identity": {"last_name": "x"}}, "both"),
+        ({"tag": b"short"}, "32 bytes"),
+        ({"tag": "a" * 32}, "32 bytes"),
+    ],
+)
+def test_a_cast_needs_exactly_one_identity_or_a_32_byte_tag(kiosk_store, kwargs, why):
+    before = _snapshot(kiosk_store)
+    with pytest.raises(RecordError, match=why):
+        kiosk_store.cast(
+            demo_selections(kiosk_store, 1), lang="fr", clock="agent", now=KIOSK_NOW, **kwargs
+        )
+    assert _snapshot(kiosk_store) == before

@@ -195,3 +195,35 @@ def test_run_section_reads_the_section_settings():
 def test_empty_ballot_sets():
     assert run("equalshares/add1", ballots=[]).selected == []
     assert run("greedy", ballots=[[]]).selected == ["a", "c"]  # all score 0: id order, if it fits
+
+
+def test_per_canton_stage_reports_the_ties_it_decided():
+    projects = [
+        {"id": "n1", "cost": 60, "canton": "Nord"},
+        {"id": "s1", "cost": 60, "canton": "Sud"},
+        {"id": "s2", "cost": 10, "canton": "Sud"},
+        {"id": "s3", "cost": 10, "canton": "Sud"},
+    ]
+    # n1 and s1 score the same: Nord is taken first (name order), s1 no longer fits, and Sud
+    # gets s2, which ties with s3 (id order).
+    ballots = [["n1"], ["n1"], ["s1"], ["s1"], ["s2", "s3"]]
+    out = run("greedy", projects, 80, ballots, min_per_canton=True)
+    assert out.details["per_canton"] == ["n1", "s2"] and out.selected == ["n1", "s2", "s3"]
+    canton_ties = [t for t in out.ties if t.get("stage") == "per_canton"]
+    assert canton_ties == [
+        {"score": 2, "tied": ["n1", "s1"], "funded": ["n1"], "by": "canton name order",
+         "cantons": ["Nord", "Sud"], "stage": "per_canton"},
+        {"score": 1, "tied": ["s2", "s3"], "funded": ["s2"], "by": "project id order",
+         "canton": "Sud", "stage": "per_canton"},
+    ]  # fmt: skip
+
+
+def test_reserved_envelope_ties_carry_their_stage():
+    projects = [
+        {"id": "y1", "cost": 30, "category": "youth"},
+        {"id": "y2", "cost": 30, "category": "youth"},
+        {"id": "o", "cost": 10},
+    ]
+    out = run("greedy", projects, 100, [["y1", "y2"], ["o"]], reserved=[("youth", 30)])
+    assert {"score": 1, "tied": ["y1", "y2"], "funded": ["y1"], "by": "project id order",
+            "stage": "reserved:youth"} in out.ties  # fmt: skip

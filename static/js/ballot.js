@@ -9,10 +9,19 @@
   var budget = parseInt(form.getAttribute("data-budget"), 10);
   var max = parseInt(form.getAttribute("data-max"), 10);
   var points = parseInt(form.getAttribute("data-points"), 10);
-  var lang = form.getAttribute("data-lang") || "fr";
-  var number = new Intl.NumberFormat(lang === "oc" ? "fr" : lang, { maximumFractionDigits: 2 });
+  /* Amounts are written with the signs the server renders (kiosk/i18n.py money_format), not
+     with Intl: Debian's Chromium lacks some languages' data (Basque fell back to English). */
+  var group = form.getAttribute("data-money-group") || "";
+  var decimal = form.getAttribute("data-money-decimal") || ",";
+  var template = form.getAttribute("data-money-template") || "{n}";
 
-  function money(n) { return lang === "en" ? "\u20ac" + number.format(n) : number.format(n) + "\u00a0\u20ac"; }
+  function money(n) {
+    var whole = Math.floor(Math.abs(n));
+    var cents = Math.round((Math.abs(n) - whole) * 100);
+    var digits = String(whole).replace(/\B(?=(\d{3})+(?!\d))/g, function () { return group; });
+    if (cents) { digits += decimal + (cents < 10 ? "0" : "") + cents; }
+    return template.split("{n}").join((n < 0 ? "-" : "") + digits);
+  }
   function msg(name, values) {
     var text = counter.getAttribute("data-msg-" + name) || "";
     Object.keys(values).forEach(function (k) { text = text.split("{" + k + "}").join(values[k]); });
@@ -49,7 +58,13 @@
     } else if (kind === "knapsack") {
       over = spent > budget;
       var meter = document.getElementById("budget-meter");
-      if (meter) { meter.value = Math.min(spent, budget); meter.textContent = money(spent); }
+      if (meter) {
+        meter.value = Math.min(spent, budget);
+        meter.textContent = money(spent);
+        meter.classList.toggle("budget-over", over);
+      }
+      var flag = document.getElementById("budget-flag");
+      if (flag) { flag.hidden = !over; }
       setText("spent-text", msg("spent", { spent: money(spent) }), false);
       setText("left-text", over ? msg("overbudget", { over: money(spent - budget) }) : msg("left", { left: money(budget - spent) }), over);
     } else if (kind === "cumulative") {

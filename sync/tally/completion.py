@@ -2,8 +2,17 @@
 
 from fractions import Fraction
 
+from .affine import Columns, affine_run
 from .greedy import greedy
 from .mes import MesData, mes_run
+
+# add1 skips repeated runs (sync/tally/affine.py) once PLAIN_RUNS plain runs have not sufficed,
+# on elections of at most JUMP_SIZE (ballot entries x candidates): few voters, many steps.
+JUMP_SIZE = 20_000
+PLAIN_RUNS = 256
+# An affine run costs about ten plain ones: after AFFINE_TRIAL of them, go on only while they
+# skip AFFINE_GAIN steps each on average.
+AFFINE_TRIAL, AFFINE_GAIN = 8, 16
 
 
 def _exhaustive(data, selected_cols, spent):
@@ -20,7 +29,19 @@ def equal_shares(instance, profile, *, completion=None, candidates=None):
     data = MesData(instance, profile, candidates)
     if profile.n == 0 or not data.ids:
         return [], Fraction(0), [], {"per_voter": None, "iterations": 0}
-    t = Fraction(data.budget, profile.n)
+    t0 = Fraction(data.budget, profile.n)
+    if completion is not None and len(data.mult) * len(data.eligible) <= JUMP_SIZE:
+        return _add1_jumping(data, t0, completion, plain=PLAIN_RUNS)
+    return _add1_reference(data, t0, completion)
+
+
+def _result(data, sel, spent, ties, t, iterations):
+    details = {"per_voter": Fraction(t, data.scale), "iterations": iterations}
+    return sel, Fraction(spent, data.scale), ties, details
+
+
+def _add1_reference(data, t, completion):
+    """The plain loop: one MES run per step of one currency unit (the rule's definition)."""
     step = data.scale  # one currency unit in scaled units
     sel, spent, ties, trace = mes_run(data, t)
     iterations = 1
@@ -34,8 +55,59 @@ def equal_shares(instance, profile, *, completion=None, candidates=None):
             sel, spent, ties, trace = nxt
             if len(trace) == len(data.eligible):
                 break  # every candidate funded: more money cannot change anything
-    details = {"per_voter": Fraction(t, data.scale), "iterations": iterations}
-    return sel, Fraction(spent, data.scale), ties, details
+    return _result(data, sel, spent, ties, t, iterations)
+
+
+def _add1_jumping(data, t, completion, plain=0):
+    """The plain loop's outcome, skipping the steps on which the MES run provably repeats."""
+    # The first `plain` runs are plain MES runs (real files mostly end there); then affine runs,
+    # each giving the range of budgets where it repeats, for as long as they skip enough steps
+    # to pay for their cost. `iterations` counts the plain loop's runs: details are identical.
+    step = data.scale
+    cols, affine, skipped = None, 0, 0
+    bound = (None, True)
+    sel, spent, ties, trace = mes_run(data, t)
+    iterations = 1
+    while completion == "add1-comparison" or not _exhaustive(data, trace, spent):
+        # Steps t + k x step inside the bound give this very run: accepted, never exhaustive
+        # (add1) and never over budget, so the plain loop walks through them unchanged.
+        k = _steps_within(t, step, bound)
+        t += k * step
+        iterations += k
+        skipped += k
+        worth = affine < AFFINE_TRIAL or skipped >= AFFINE_GAIN * affine
+        if iterations < plain or not worth:
+            nxt = mes_run(data, t + step, hints=trace)
+            nxt_bound = (None, True)
+        else:
+            cols = cols or Columns(data)
+            nxt_trace, nxt_spent, nxt_bound = affine_run(data, cols, t + step)
+            nxt = (None, nxt_spent, None, nxt_trace)
+            affine += 1
+        iterations += 1
+        if nxt[1] > data.budget:
+            break
+        t += step
+        sel, spent, ties, trace = nxt
+        bound = nxt_bound
+        if len(trace) == len(data.eligible):
+            break  # every candidate funded: more money cannot change anything
+    if sel is None:  # the outcome and its ties (which may differ inside a bound): a real run
+        sel, spent2, ties, trace2 = mes_run(data, t, hints=trace)
+        if trace2 != trace or spent2 != spent:  # pragma: no cover - would be a bug: be loud
+            raise AssertionError("add1 jump: affine run and MES run disagree")
+    return _result(data, sel, spent, ties, t, iterations)
+
+
+def _steps_within(t, step, bound):
+    """How many whole steps beyond t stay inside the bound (sup, included?)."""
+    sup, closed = bound
+    if sup is None:
+        return 0  # no bound known (or none at all): take the plain step
+    k = (sup - t) // step
+    if not closed and t + k * step == sup:
+        k -= 1
+    return max(int(k), 0)
 
 
 def satisfaction(profile, funded):

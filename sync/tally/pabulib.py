@@ -81,7 +81,7 @@ def _fail(line, message, expected=None, got=None):
 
 
 def read_pb(path):
-    """Parse a .pb file (see `parse_pb`)."""
+    """Parse a .pb file (see `parse_pb`); every error names the file."""
     path = os.fspath(path)
     try:
         size = os.path.getsize(path)
@@ -91,9 +91,32 @@ def read_pb(path):
             )
         with open(path, "rb") as fh:
             data = fh.read()
+    except FileNotFoundError as exc:
+        raise PabulibError(
+            "file does not exist", where=path, expected="a Pabulib .pb file", got="nothing there"
+        ) from exc
+    except IsADirectoryError as exc:
+        raise PabulibError(
+            "not a file", where=path, expected="a Pabulib .pb file", got="a folder"
+        ) from exc
     except OSError as exc:
-        raise PabulibError("cannot read file", where=path, got=exc.strerror) from exc
-    return parse_pb(data)
+        raise PabulibError(
+            "cannot read file", where=path, expected="a readable file", got=exc.strerror
+        ) from exc
+    try:
+        return parse_pb(data)
+    except PabulibError as exc:
+        raise _in_file(exc, path) from None
+
+
+def _in_file(exc, path):
+    """The same error with the file's name in front of its line number."""
+    text = str(exc)
+    if exc.where and text.startswith(f"{exc.where}: "):
+        text = text[len(exc.where) + 2 :]
+    new = PabulibError(text, where=f"{path}, {exc.where}" if exc.where else path)
+    new.expected, new.got = exc.expected, exc.got
+    return new
 
 
 def parse_pb(data):
@@ -104,6 +127,10 @@ def parse_pb(data):
         except UnicodeDecodeError as exc:
             line = data[: exc.start].count(b"\n") + 1
             _fail(line, "not UTF-8", "UTF-8 text", repr(data[exc.start : exc.start + 4]))
+    if not data.strip():
+        raise PabulibError(
+            "empty file", expected="META, PROJECTS and VOTES sections", got="no text"
+        )
     reader = csv.reader(io.StringIO(data, newline=""), delimiter=";", quotechar='"', strict=True)
     sections = {}
     current, header, rows = None, None, None

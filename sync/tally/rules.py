@@ -132,14 +132,59 @@ def _per_canton(instance, profile, already, left, threshold):
     order = sorted(
         (c for c in cantons if c not in covered), key=lambda c: (-profile.score[cantons[c][0]], c)
     )
-    selected, spent = [], Fraction(0)
+    selected, spent, funded_in = [], Fraction(0), {}
     for c in order:
         for p in cantons[c]:
             if instance.cost[p] <= left - spent:
                 selected.append(p)
                 spent += instance.cost[p]
+                funded_in[c] = p
                 break
-    return selected, spent, []
+    return selected, spent, _canton_ties(cantons, order, funded_in, profile.score)
+
+
+def _canton_ties(cantons, order, funded_in, score):
+    """Ties the per-canton stage decided: by canton name between cantons, by id within one."""
+    ties = []
+    by_score = {}
+    for c in order:
+        by_score.setdefault(score[cantons[c][0]], []).append(c)
+    for value, group in by_score.items():
+        # Cantons whose best projects score the same were taken in name order: when some best
+        # projects were funded and others not (no longer fitting), that order decided it.
+        best = {c: cantons[c][0] for c in group}
+        won = sorted(best[c] for c in group if funded_in.get(c) == best[c])
+        if len(group) > 1 and 0 < len(won) < len(group):
+            ties.append(
+                {
+                    "score": value,
+                    "tied": sorted(best.values()),
+                    "funded": won,
+                    "by": "canton name order",
+                    "cantons": sorted(group),
+                    "stage": "per_canton",
+                }
+            )
+    for c in order:
+        if c not in funded_in:
+            continue
+        # Within a canton, a project after the funded one with the same score lost on id order
+        # (one before it with that score was tried first and did not fit: no tie there).
+        p = funded_in[c]
+        rest = cantons[c][cantons[c].index(p) + 1 :]
+        lost = [q for q in rest if score[q] == score[p]]
+        if lost:
+            ties.append(
+                {
+                    "score": score[p],
+                    "tied": sorted([p, *lost]),
+                    "funded": [p],
+                    "by": "project id order",
+                    "canton": c,
+                    "stage": "per_canton",
+                }
+            )
+    return ties
 
 
 def _jsonable(value):
