@@ -35,6 +35,7 @@ from kiosk.errors import (
     VoidRefused,
     WrongPin,
 )
+from kiosk.status import check_is_stale, checked_local
 from sync.errors import KeyFileError, UrneError
 
 bp = Blueprint("agent", __name__, url_prefix="/agent")
@@ -137,7 +138,7 @@ def home():
     window = store.election.window
     status = store.status(now)
     chain_failed = None
-    if _check_is_stale(status):
+    if check_is_stale(status):
         # The check made at start-up covers only what was there then, and had no time: re-run
         # it (bench/kiosk_check.py: about 0.25 ms a record) so the line says what it covered.
         try:
@@ -150,7 +151,7 @@ def home():
         "agent/home.html",
         status=status,
         chain_failed=chain_failed,
-        checked_at=_checked_local(store, status.chain),
+        checked_at=checked_local(store, status.chain),
         local=local,
         clock_confirmed=clock.confirmed(),
         in_window=window["opens"] <= local.date().isoformat() <= window["closes"],
@@ -159,18 +160,6 @@ def home():
         pairing_on=bool(current_app.config.get("PAIRING_REQUIRED")),
         group=agent_forms.group_hash,
     )
-
-
-def _check_is_stale(status):
-    chain = status.chain
-    return chain is None or chain.checked_at is None or chain.records != status.records
-
-
-def _checked_local(store, chain):
-    """When the last chain check ran, in the stand's time zone, or None."""
-    if chain is None or chain.checked_at is None:
-        return None
-    return store.local(datetime.fromisoformat(chain.checked_at)).strftime("%Y-%m-%d %H:%M")
 
 
 @bp.post("/check")

@@ -3,6 +3,7 @@
 import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from .verify import ChainReport
@@ -61,6 +62,19 @@ def build_status(store, now):
         chain=store.chain,
         session=store.session(),
     )
+
+
+def check_is_stale(status):
+    """Whether the last chain check missed records stored since, or has no time to show."""
+    chain = status.chain
+    return chain is None or chain.checked_at is None or chain.records != status.records
+
+
+def checked_local(store, chain):
+    """When the last chain check ran, in the stand's time zone (YYYY-MM-DD HH:MM), or None."""
+    if chain is None or chain.checked_at is None:
+        return None
+    return store.local(datetime.fromisoformat(chain.checked_at)).strftime("%Y-%m-%d %H:%M")
 
 
 @contextmanager
