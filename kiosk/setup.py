@@ -74,6 +74,8 @@ def init_kiosk(home, election_file, device, *, rng=None):
     election = read_package(data)
     enroll.check_device_name(device)
     home.mkdir(parents=True, exist_ok=True)
+    # The folder holds the database (voter tags, sealed or opened) and keys: owner only.
+    home.chmod(0o700)
     request = enroll.init_device(home, election, device, rng=rng)
     (home / "election.urne").write_bytes(data)
     crypto.write_secret(home / "secret_key", _random(rng, 32))

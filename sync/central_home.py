@@ -71,6 +71,8 @@ def init_central(home, election_path, central_key_path, password, *, rng=None):
             got=crypto.fingerprint(crypto.public_bytes(central)),
         )
     home.mkdir(parents=True, exist_ok=True)
+    # The folder holds the database (voter tags, sealed or opened) and keys: owner only.
+    home.chmod(0o700)
     crypto.write_private_key(home / CENTRAL_KEY, central)
     signing = crypto.generate_signing_key() if rng is None else _seeded(rng)
     crypto.write_private_key(home / SIGNING_KEY, signing)

@@ -53,6 +53,7 @@ def test_central_init_sets_up_a_folder(tmp_path, demo):
     result = CliRunner().invoke(cli, args, env={"URNE_HOME": str(home)})
     assert result.exit_code == 0, result.output
     assert (home / "role").read_text() == "central\n"
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
     for name in ("keys/central.key", "keys/signing.key", "secret_key", "organiser.password"):
         assert stat.S_IMODE((home / name).stat().st_mode) == 0o600, name
     assert PASSWORD not in (home / "organiser.password").read_text()

@@ -46,6 +46,7 @@ def test_init_install_status_check_export(run, tmp_path):
     pin = re.search(r"Agent PIN .*: (\d{6})", result.output).group(1)
     assert (run.home / "role").read_text() == "kiosk\n"
     assert (run.home / "secret_key").stat().st_mode & 0o777 == 0o600
+    assert run.home.stat().st_mode & 0o777 == 0o700
     assert pin not in (run.home / "agent.pin").read_text()
 
     result = run("kiosk", "status")
