@@ -217,3 +217,27 @@ def test_an_equal_shares_tie_is_explained_too(client, published):
     page = client.get("/resultats").get_data(as_text=True)
     assert "tour 2 : les projets D02, D05 revenaient au même prix par électeur" in words(page)
     assert "Choisi : D02." in words(page)
+
+
+def test_a_tie_between_cantons_names_the_canton_order(client, published):
+    import central.snapshot as snapshot_module
+
+    path = published / SNAPSHOT
+    data = json.loads(path.read_text())
+    data["ties"]["departement"] = {
+        "greedy": [
+            {
+                "score": 78,
+                "tied": ["T03", "T06"],
+                "funded": ["T03"],
+                "by": "canton name order",
+                "cantons": ["Pau-3", "Pays de Morlaàs et du Montanérès"],
+                "stage": "per_canton",
+            }
+        ]
+    }
+    path.write_text(json.dumps(data))
+    snapshot_module._cache.clear()
+    page = words(client.get("/resultats").get_data(as_text=True))
+    assert "l'ordre alphabétique des noms de cantons décide" in page
+    assert "l'ordre des identifiants de projet décide" not in page
