@@ -1,34 +1,11 @@
 """`urne central` commands: set a central folder up and serve it."""
 
 import json
-import os
-from functools import wraps
 from pathlib import Path
 
 import click
 
-from sync.errors import UrneError
-
-
-def _home():
-    if os.environ.get("URNE_HOME"):
-        return Path(os.environ["URNE_HOME"])
-    import app
-
-    return Path(app.__file__).resolve().parent / "instance"
-
-
-def domain_errors(func):
-    """Turn Urne's own errors (and unreadable files) into a clean ClickException."""
-
-    @wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except (UrneError, OSError) as exc:
-            raise click.ClickException(str(exc)) from exc
-
-    return wrapper
+from sync.cli_common import domain_errors, home_folder
 
 
 @click.group()
@@ -70,7 +47,7 @@ def init_command(election_file, key_file, password_file):
         password = password_file.read_text(encoding="utf-8").strip()
     else:
         password = click.prompt("Organiser password", hide_input=True, confirmation_prompt=True)
-    home = init_central(_home(), election_file, key_file, password)
+    home = init_central(home_folder(), election_file, key_file, password)
     click.echo(f"Central ready in {home}")
     click.echo("Next: `urne sync import BUNDLES...` for USB exports, `urne central serve` for the")
     click.echo('organiser pages and the kiosks\' "Synchroniser" button (same URNE_HOME).')
@@ -90,7 +67,7 @@ def serve_command(host, port, threads):
     from app import create_app
 
     try:
-        app = create_app({"HOME": str(_home()), "ROLE": "central"})
+        app = create_app({"HOME": str(home_folder()), "ROLE": "central"})
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Serving the central on http://{host}:{port}/ (Ctrl+C to stop)")

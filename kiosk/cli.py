@@ -1,41 +1,13 @@
 """`urne kiosk` commands and `urne demo`: each calls one library function."""
 
-import datetime
 import os
-from functools import wraps
 from pathlib import Path
 
 import click
 
-from sync.errors import UrneError
+from sync.cli_common import domain_errors, home_folder, utc_now
 
 DEMO_HOME = Path("instance") / "demo"
-
-
-def kiosk_home():
-    """The kiosk folder: URNE_HOME, else the Flask instance folder beside app.py."""
-    if os.environ.get("URNE_HOME"):
-        return Path(os.environ["URNE_HOME"])
-    import app
-
-    return Path(app.__file__).resolve().parent / "instance"
-
-
-def _now():
-    return datetime.datetime.now(datetime.UTC)
-
-
-def domain_errors(func):
-    """Turn Urne's own errors (and unreadable files) into a clean ClickException."""
-
-    @wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except (UrneError, OSError) as exc:
-            raise click.ClickException(str(exc)) from exc
-
-    return wrapper
 
 
 @click.group()
@@ -57,7 +29,7 @@ def init_command(election_file, device):
     """
     from .setup import init_kiosk
 
-    made = init_kiosk(kiosk_home(), election_file, device)
+    made = init_kiosk(home_folder(), election_file, device)
     click.echo(f"Kiosk folder: {made.home}")
     click.echo(f"Enrollment request (take it to the authority): {made.request}")
     click.echo(f"Agent PIN (shown only now, write it down): {made.pin}")
@@ -73,7 +45,7 @@ def install_certificate_command(certificate):
     """
     from .setup import install_certificate
 
-    cert = install_certificate(kiosk_home(), Path(certificate).read_bytes())
+    cert = install_certificate(home_folder(), Path(certificate).read_bytes())
     click.echo(f"Installed: device {cert.device}, epoch {cert.epoch}, key {cert.fingerprint}")
 
 
@@ -108,7 +80,7 @@ def set_pin_command():
     """
     from .setup import reset_pin
 
-    pin = reset_pin(kiosk_home())
+    pin = reset_pin(home_folder())
     click.echo(f"New agent PIN (shown only now, write it down): {pin}")
 
 
@@ -121,7 +93,7 @@ def status_command():
     """
     from .status import kiosk_status
 
-    _print_status(kiosk_status(kiosk_home(), now=_now()))
+    _print_status(kiosk_status(home_folder(), now=utc_now()))
 
 
 @kiosk.command("check")
@@ -133,7 +105,7 @@ def check_command():
     """
     from .status import check_kiosk
 
-    report = check_kiosk(kiosk_home(), now=_now())
+    report = check_kiosk(home_folder(), now=utc_now())
     click.echo(
         f"OK: {report.records} records verified ({report.ballots} ballots, "
         f"{report.voids} voided), head {report.head or '-'}"
@@ -151,7 +123,7 @@ def export_command(out, whole):
     """
     from .status import export_kiosk
 
-    path, count, head = export_kiosk(kiosk_home(), out, whole=whole, now=_now())
+    path, count, head = export_kiosk(home_folder(), out, whole=whole, now=utc_now())
     click.echo(path)
     click.echo(f"{count} records, head {head}", err=True)
 
@@ -181,7 +153,7 @@ def serve_command(host, port):
 
     Example: urne kiosk serve --port 5000
     """
-    serve(kiosk_home(), host, port)
+    serve(home_folder(), host, port)
 
 
 def listen(host, port):
@@ -244,7 +216,7 @@ def demo(host, port, no_serve):
     sock = None if no_serve else listen(host, port)
     try:
         home = Path(os.environ.get("URNE_HOME") or DEMO_HOME).resolve()
-        made = setup_demo(home, now=_now())
+        made = setup_demo(home, now=utc_now())
         click.echo(f"Demo kiosk folder: {home} ({'new' if made.created else 'reused'})")
         if made.pin:
             click.echo(f"Agent PIN: {made.pin}")

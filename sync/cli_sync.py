@@ -1,46 +1,17 @@
 """`urne sync` commands: import, tally, duplicates, publish, purge."""
 
-import datetime
-import os
 import sys
-from functools import wraps
 from pathlib import Path
 
 import click
 
-from .errors import UrneError
-
-
-def central_home():
-    """The central folder: URNE_HOME, else the Flask instance folder beside app.py."""
-    if os.environ.get("URNE_HOME"):
-        return Path(os.environ["URNE_HOME"])
-    import app
-
-    return Path(app.__file__).resolve().parent / "instance"
-
-
-def _now():
-    return datetime.datetime.now(datetime.UTC)
-
-
-def domain_errors(func):
-    """Turn Urne's own errors (and unreadable files) into a clean ClickException."""
-
-    @wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except (UrneError, OSError) as exc:
-            raise click.ClickException(str(exc)) from exc
-
-    return wrapper
+from .cli_common import domain_errors, home_folder, utc_now
 
 
 def _open():
     from .central_home import open_central
 
-    return open_central(central_home())
+    return open_central(home_folder())
 
 
 @click.group()
@@ -74,10 +45,10 @@ def import_command(paths, workers):
         if sys.stderr.isatty():
             with click.progressbar(length=len(files), label="Importing", file=sys.stderr) as bar:
                 outcomes = import_paths(
-                    central, files, now=_now(), workers=workers, progress=lambda _: bar.update(1)
+                    central, files, now=utc_now(), workers=workers, progress=lambda _: bar.update(1)
                 )
         else:
-            outcomes = import_paths(central, files, now=_now(), workers=workers)
+            outcomes = import_paths(central, files, now=utc_now(), workers=workers)
     refused = 0
     for o in outcomes:
         if o.error is not None:
@@ -129,7 +100,7 @@ def import_online_command(csv_file, columns, id_column, time_column, cancel_out)
     with _open() as central:
         report = import_online(
             central, csv_file.read_bytes(), columns=mapping, id_column=id_column,
-            time_column=time_column, now=_now(),
+            time_column=time_column, now=utc_now(),
         )  # fmt: skip
     write_cancel_list(cancel_out, report.cancel)
     click.echo(
@@ -152,7 +123,7 @@ def tally_command(as_json):
     from .results import tally_json
 
     with _open() as central:
-        result = central_result(central, now=_now())
+        result = central_result(central, now=utc_now())
     if as_json:
         sys.stdout.buffer.write(tally_json(result))
         return
@@ -179,7 +150,7 @@ def groups_command():
     from .groups import review
 
     with _open() as central:
-        body, held_ids, _ = review(central, now=_now())
+        body, held_ids, _ = review(central, now=utc_now())
     held = set(held_ids)
     for g in body["groups"]:
         if g["id"] in held:
@@ -205,7 +176,7 @@ def adjudicate_command(group, keep, reason, by):
     with _open() as central:
         adjudicate(
             central.store, central.election, signing_key(central.home), group,
-            [keep] if keep else [], reason=reason, by=by, now=_now(),
+            [keep] if keep else [], reason=reason, by=by, now=utc_now(),
         )  # fmt: skip
     click.echo(f"Decision recorded for group {group}")
 
@@ -227,7 +198,7 @@ def publish_command(out, public):
     from .publish import publish, publish_public
 
     with _open() as central:
-        result = (publish_public if public else publish)(central, out, now=_now())
+        result = (publish_public if public else publish)(central, out, now=utc_now())
     click.echo(f"Published {'public part' if public else 'audit folder'} to {out}")
     if result["groups"]["held"]:
         click.echo(held_message(len(result["groups"]["held"]), result["ballots"]["held"]))
@@ -243,7 +214,7 @@ def install_revocations_command(file):
     """
     from .central_home import install_revocations
 
-    install_revocations(central_home(), file.read_bytes())
+    install_revocations(home_folder(), file.read_bytes())
     click.echo(f"Revocation list installed from {file}")
 
 
@@ -267,7 +238,10 @@ def purge_command(yes, force):
         click.confirm("Destroy the tag-opening key and every opened voter tag?", abort=True)
     with _open() as central:
         removed = purge(
-            central, now=_now(), force=force, warn=lambda m: click.echo(f"Warning: {m}", err=True)
+            central,
+            now=utc_now(),
+            force=force,
+            warn=lambda m: click.echo(f"Warning: {m}", err=True),
         )
     for item in removed:
         click.echo(f"removed: {item}")
