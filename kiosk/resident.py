@@ -166,7 +166,11 @@ def checkin():
         # The typed values go back into the page only, never into the flow state.
         parts = forms.date_parts(request.form)
         return _render(
-            "resident/checkin.html", values=fields, parts=parts, errors=errors, **context
+            "resident/checkin.html",
+            values=dict(fields, declaration=declared),
+            parts=parts,
+            errors=errors,
+            **context,
         ), 422
     try:
         st.eligibility(dict(fields, declaration=declared), today=today)

@@ -400,6 +400,7 @@ def test_a_bad_or_future_birth_date_is_a_field_error_keeping_what_was_typed(
     assert re.search(rf'name="birth_date-day"[^>]*value="{day}"', html, re.S)
     assert re.search(rf'name="birth_date-year"[^>]*value="{year}"', html, re.S)
     assert 'value="Etcheverry"' in html  # the rest of the form is kept too
+    assert re.search(r'id="f-declaration"[^>]* checked', html)
     assert re.search(r'name="birth_date-day"[^>]*aria-invalid="true"', html, re.S)
     assert "Vous ne pouvez pas voter ici" not in text(page)
     assert stored(app) == before

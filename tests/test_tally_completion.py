@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from sync.tally import read_pb
 from sync.tally.affine import Columns, affine_run
 from sync.tally.completion import (
+    JUMP_SIZE,
     _add1_jumping,
     _add1_reference,
     _steps_within,
@@ -55,7 +56,7 @@ def small_electorates(draw, kind="approval", max_voters=30, unit=(1, 20, 100)):
 
 @st.composite
 def many_step_electorates(draw, kind="approval"):
-    """Like small_electorates, shaped from a seed so that most need hundreds of +1 steps."""
+    """Like small_electorates, shaped from a seed: median 50 +1 steps, a third over 100."""
     rng = random.Random(draw(st.integers(0, 2**32)))
     n = rng.randint(2, 30)
     ids = rng.sample(IDS, rng.randint(2, 7))
@@ -168,14 +169,30 @@ def test_demo_size_election_is_the_same_and_takes_thousands_of_steps():
         ADD1_FILES[0],
         pytest.param(ADD1_FILES[1], marks=pytest.mark.slow),
         pytest.param(ADD1_FILES[2], marks=pytest.mark.slow),
-        pytest.param(ADD1_FILES[3], marks=pytest.mark.slow),
-        pytest.param(ADD1_FILES[4], marks=pytest.mark.slow),
     ],
 )
 def test_jumping_equals_the_plain_loop_on_files(pabulib_dir, name):
-    """Real files, jumping forced from the first run (the default only jumps for small ones)."""
+    """Real add1 files, jumping forced from the first run (the default waits PLAIN_RUNS runs)."""
     pb = read_pb(pabulib_dir / name)
     data, t0 = _data(pb.project_list(), pb.budget, pb.ballots, pb.ballot_type)
     for completion in COMPLETIONS:
         ref = _add1_reference(data, t0, completion)
         assert _add1_jumping(data, t0, completion) == ref, completion
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ADD1_FILES[3:])
+def test_big_warszawa_files_keep_the_plain_loop_and_the_bound_holds(pabulib_dir, name):
+    """15,000 voters: the default is the plain loop; an affine run (8 s here) is still exact."""
+    pb = read_pb(pabulib_dir / name)
+    inst = make_instance(pb.project_list(), pb.budget)
+    prof = make_profile(inst, pb.ballots, pb.ballot_type)
+    data = MesData(inst, prof)
+    t0 = Fraction(data.budget, prof.n)
+    assert len(data.mult) * len(data.eligible) > JUMP_SIZE
+    ref = _add1_reference(data, t0, "add1")
+    assert equal_shares(inst, prof, completion="add1") == ref
+    trace, spent, bound = affine_run(data, Columns(data), t0)
+    assert mes_run(data, t0)[1:4:2] == (spent, trace)
+    for i in range(1, min(_steps_within(t0, data.scale, bound), 5) + 1):
+        assert mes_run(data, t0 + i * data.scale)[3] == trace
