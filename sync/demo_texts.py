@@ -128,11 +128,11 @@ eu = "Departamendu osorako proiektuak"
 oc = "Projèctes per tot lo departament"
 
 [sections.summary]
-fr = "Choisissez de 1 à 3 projets. 300 000 € sont réservés aux projets pour la jeunesse."
-en = "Choose 1 to 3 projects. 300,000 euros are set aside for projects for young people."
-es = "Elija de 1 a 3 proyectos. Se reservan 300 000 euros para proyectos dirigidos a los jóvenes."
-eu = "Aukeratu 1etik 3ra proiektu. 300 000 euro gazteentzako proiektuetarako gordeta daude."
-oc = "Causissètz de 1 a 3 projèctes. 300 000 èuros son reservats als projèctes per la joventut."
+fr = "300 000 € sont réservés aux projets pour la jeunesse, marqués « Jeunesse »."
+en = "300,000 euros are set aside for projects for young people, marked “Youth”."
+es = "Se reservan 300 000 euros para proyectos dirigidos a los jóvenes, marcados «Juventud»."
+eu = "300 000 euro gazteentzako proiektuetarako gordeta daude, «Gazteria» markarekin."
+oc = "300 000 èuros son reservats als projèctes per la joventut, marcats « Joventut »."
 
 [sections.tally]
 rules = ["greedy", "equalshares/add1"]
@@ -296,11 +296,11 @@ eu = "Zure lurraldeko proiektuak"
 oc = "Projèctes de vòstre territòri"
 
 [sections.summary]
-fr = "Vous disposez de 600 000 €. Choisissez les projets que vous voulez, tant que le total ne dépasse pas cette somme."
-en = "You have 600,000 euros. Choose any projects you like, as long as the total stays within this amount."
-es = "Dispone de 600 000 euros. Elija los proyectos que quiera, siempre que el total no supere esta cantidad."
-eu = "600 000 euro dituzu. Aukeratu nahi dituzun proiektuak, guztira kopuru hori gainditzen ez den bitartean."
-oc = "Dispausatz de 600 000 èuros. Causissètz los projèctes que volètz, tant que lo total despassa pas aquesta soma."
+fr = "Des projets près de chez vous, dans les cantons du département : écoles, chemins, sport, culture."
+en = "Projects close to home, in the département's cantons: schools, paths, sport, culture."
+es = "Proyectos cerca de su casa, en los cantones del departamento: escuelas, caminos, deporte, cultura."
+eu = "Zure etxetik hurbileko proiektuak, departamenduko kantonamenduetan: eskolak, bideak, kirola, kultura."
+oc = "De projèctes prèp de çò vòstre, dins los cantons del departament : escòlas, camins, espòrt, cultura."
 
 [sections.tally]
 rules = ["greedy", "equalshares/add1"]
