@@ -179,3 +179,33 @@ def show(package, lang, as_json):
             click.echo(
                 f"  {p['id']:>8}  {p['cost']:>10,} EUR  {p['title']}  ({p['canton']}, {p['category']})"
             )
+
+
+@election.command("from-pb")
+@click.argument("pb_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the TOML election source (refuses to overwrite).",
+)
+def from_pb(pb_file, out):
+    """Start an election source from a Pabulib .pb file: its projects, budget and ballot rule.
+
+    Texts to write (intro, privacy notice, accepted communes) are marked "À compléter".
+
+    Example: urne election from-pb Poland_Swiecie_2023.pb --out swiecie.toml
+    """
+    import datetime
+
+    from .election_pb import source_from_pb
+
+    if out.exists():
+        raise click.ClickException(f"{out}: already exists; choose another --out")
+    try:
+        text = source_from_pb(pb_file, today=datetime.date.today())
+    except UrneError as exc:
+        raise _fail(exc) from exc
+    out.write_text(text, encoding="utf-8")
+    click.echo(f"Election source written to {out}: edit it, then `urne election build {out}`.")
