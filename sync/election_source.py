@@ -6,21 +6,13 @@ import unicodedata
 import zoneinfo
 
 from .errors import ElectionError
+from .tally.model import BALLOT_TYPES, RULES  # one vocabulary for sources and the tally
 
 LANGUAGES = ("fr", "en", "es", "eu", "oc")
 ID_PATTERN = r"[A-Za-z0-9._/-]{1,40}"
 CATEGORY_PATTERN = r"[a-z0-9_-]{1,40}"
 IDENTITY_FIELDS = ("last_name", "first_name", "birth_date", "postcode", "commune")
 POLICIES = ("hold", "earliest", "latest", "paper-wins")
-RULES = (
-    "greedy",
-    "greedy-no-skip",
-    "greedy-threshold",
-    "equalshares",
-    "equalshares/add1",
-    "equalshares/add1-comparison",
-)
-BALLOT_TYPES = ("approval", "knapsack", "cumulative", "ranked")
 MAX_BUDGET = 10**12  # a trillion euros: far above any budget, far below 2^53
 MAX_PROJECTS = 500
 MAX_SECTIONS = 50
