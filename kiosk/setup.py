@@ -140,6 +140,22 @@ class Demo:
     session_seq: int | None
 
 
+def enroll_with_demo_authority(home, request_path, paths, *, now, rng=None):
+    """Certify a kiosk's request with a demo election's own authority and install it (epoch 1)."""
+    election = read_package(paths.package.read_bytes())
+    certificate = enroll.certify(
+        Path(request_path).read_bytes(),
+        election,
+        authority_key=crypto.load_private_key(paths.authority_key),
+        secret=crypto.read_secret(paths.secret),
+        epoch=1,
+        issued=now.date(),
+        rng=rng,
+    )
+    install_certificate(home, certificate)
+    return election
+
+
 def setup_demo(home, *, now, rng=None):
     """Make (or reuse) a demo kiosk in `home`, enrolled by the demo authority, session open."""
     from .store import KioskStore
@@ -151,17 +167,7 @@ def setup_demo(home, *, now, rng=None):
         if not paths.package.exists():  # else a previous run stopped half-way: reuse its files
             paths = write_demo(paths.dir, now=now, rng=rng)
         made = init_kiosk(home, paths.package, DEMO_DEVICE, rng=rng)
-        election = read_package(paths.package.read_bytes())
-        certificate = enroll.certify(
-            made.request.read_bytes(),
-            election,
-            authority_key=crypto.load_private_key(paths.authority_key),
-            secret=crypto.read_secret(paths.secret),
-            epoch=1,
-            issued=now.date(),
-            rng=rng,
-        )
-        install_certificate(home, certificate)
+        enroll_with_demo_authority(home, made.request, paths, now=now, rng=rng)
         pin = made.pin
     else:
         if not demo_paths(home / DEMO_ELECTION_DIR).authority_key.exists():

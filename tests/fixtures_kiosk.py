@@ -26,10 +26,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from kiosk import pin as agent_pin
-from kiosk.setup import init_kiosk, install_certificate
-from sync import crypto, enroll
+from kiosk.setup import enroll_with_demo_authority, init_kiosk
 from sync.demo import write_demo
-from sync.election import read_package
 
 ROOT = Path(__file__).resolve().parent.parent
 PARIS = ZoneInfo("Europe/Paris")
@@ -75,17 +73,7 @@ def store_template(tmp_path_factory):
     home = base / "kiosk"
     made = init_kiosk(home, paths.package, KIOSK_DEVICE, rng=rng)
     agent_pin.write_pin(home, KIOSK_PIN)
-    election = read_package(paths.package.read_bytes())
-    cert = enroll.certify(
-        made.request.read_bytes(),
-        election,
-        authority_key=crypto.load_private_key(paths.authority_key),
-        secret=crypto.read_secret(paths.secret),
-        epoch=1,
-        issued=KIOSK_NOW.date(),
-        rng=rng,
-    )
-    install_certificate(home, cert)
+    election = enroll_with_demo_authority(home, made.request, paths, now=KIOSK_NOW, rng=rng)
     return {"home": home, "authority": paths, "election": election}
 
 
