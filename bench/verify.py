@@ -129,7 +129,7 @@ def _tree_rss(pid):
 
 def timed_verify(root, folder):
     """Run `urne audit verify --json` on the folder; return (seconds, peak tree RSS, exit code)."""
-    cmd = [sys.executable, "-c", "from app import main; main()", "audit", "verify"]
+    cmd = [sys.executable, "-c", "from urne_cli import main; main()", "audit", "verify"]
     cmd += ["--election", str(root / "election.urne"), "--json", str(folder)]
     peak = [0]
     cpu = _children_cpu()
@@ -139,7 +139,7 @@ def timed_verify(root, folder):
     def sample():
         while proc.poll() is None:
             peak[0] = max(peak[0], _tree_rss(proc.pid))
-            time.sleep(0.02)
+            time.sleep(0.1)  # sampling /proc costs CPU: not too often
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()

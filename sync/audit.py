@@ -262,11 +262,12 @@ def _pipeline(found, election, revocations, pool, window, progress, report):
     chains, pending = {}, deque()
 
     def settle():
-        kind, job, payload, n = pending.popleft()
+        kind, job, payload = pending.popleft()
         if kind == "chunk":
-            _settle_chunk(job, payload.get() if pool is not None else payload)
-            if progress:
-                progress(n)
+            outcome = payload.get() if pool is not None else payload
+            _settle_chunk(job, outcome)
+            if progress and outcome[0]:
+                progress(len(outcome[0][4][1]))  # one type code per record checked
         elif kind == "fail":
             job.fail(type(payload).__name__, str(payload))
         elif kind == "end":
@@ -277,14 +278,11 @@ def _pipeline(found, election, revocations, pool, window, progress, report):
             report.bundles.append(job.result)
             continue
         if kind == "chunk":
-            n = payload[4].count(b"\n")
             if pool is None:
                 payload = _check_chunk(payload)
             else:
                 payload = pool.apply_async(_check_chunk, (payload,))
-            pending.append((kind, job, payload, n))
-        else:
-            pending.append((kind, job, payload, 0))
+        pending.append((kind, job, payload))
         while len(pending) >= window:
             settle()
     while pending:

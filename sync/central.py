@@ -201,7 +201,7 @@ class CentralStore:
                     " time, body, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     new,
                 )
-                state = _update_device(c, bundle, at)
+                state = _update_device(c, bundle, at, new)
                 c.execute(
                     "INSERT INTO bundles (hash, device, epoch, first, last, head, count, size,"
                     " imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -306,18 +306,23 @@ def _ensure_device(c, bundle, at):
     )
 
 
-def _update_device(c, bundle, at):
+def _update_device(c, bundle, at, new):
+    """Add the `new` rows to the device's counts (records are only ever added, never removed)."""
     _ensure_device(c, bundle, at)
-    count, max_seq, ballots = c.execute(
-        "SELECT count(*), coalesce(max(seq), 0), sum(kind = 'ballot') FROM records"
-        " WHERE device = ? AND epoch = ?",
-        (bundle.device, bundle.epoch),
-    ).fetchone()
+    # From the rows just inserted, not a count over all of the device's records: importing a
+    # device's hundredth incremental bundle costs what its first did.
+    added_ballots = sum(1 for row in new if row[5] == "ballot")
+    top = max((row[2] for row in new), default=0)
     c.execute(
-        "UPDATE devices SET records = ?, max_seq = ?, ballots = ?, last_sync = max(last_sync, ?),"
-        " state = CASE WHEN state = 'fork' THEN 'fork' WHEN ? = ? THEN 'complete' ELSE 'gap' END"
-        " WHERE device = ? AND epoch = ?",
-        (count, max_seq, ballots or 0, at, count, max_seq, bundle.device, bundle.epoch),
+        "UPDATE devices SET records = records + ?, max_seq = max(max_seq, ?),"
+        " ballots = ballots + ?, last_sync = max(last_sync, ?) WHERE device = ? AND epoch = ?",
+        (len(new), top, added_ballots, at, bundle.device, bundle.epoch),
+    )
+    # A chain is complete when its seqs are 1..max_seq with none missing (seqs are unique).
+    c.execute(
+        "UPDATE devices SET state = CASE WHEN state = 'fork' THEN 'fork'"
+        " WHEN records = max_seq THEN 'complete' ELSE 'gap' END WHERE device = ? AND epoch = ?",
+        (bundle.device, bundle.epoch),
     )
     return _state(c, bundle.device, bundle.epoch)
 
@@ -379,7 +384,8 @@ def import_bundle(
         raise ConflictError("the central was purged; no more imports", where=str(store.home))
     data, label = _read_source(source)
     at = _stamp(now)
-    known = store.bundle_result(sha256_hex(data))
+    data_hash = sha256_hex(data)
+    known = store.bundle_result(data_hash)
     if known is not None:
         # The very same file was verified and imported before: report it, touch nothing.
         return known
@@ -390,7 +396,7 @@ def import_bundle(
             bundle, rows = verify_bundle_rows(tmp, election, revocations)
         else:
             bundle = verified
-        if verified is not None and verified.hash != sha256_hex(data):
+        if verified is not None and verified.hash != data_hash:
             raise BundleError("verified bundle does not match the bytes", where=label)
         result = store.apply(bundle, size=len(data), source=name or label, at=at, rows=rows)
         final = store.bundle_dir / f"{bundle.hash}.urne"

@@ -176,7 +176,10 @@ def _state(home):
         records = c.store.conn.execute(
             "SELECT device, epoch, seq, hash FROM records ORDER BY 1, 2, 3"
         ).fetchall()
-        devices = [(d["device"], d["state"], d["records"]) for d in c.store.devices()]
+        devices = [
+            (d["device"], d["state"], d["records"], d["max_seq"], d["ballots"])
+            for d in c.store.devices()
+        ]
     return records, devices, result
 
 

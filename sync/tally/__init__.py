@@ -27,7 +27,17 @@ TallyError (inputs) and PabulibError (files). See docs/tally.md for the exact al
 
 from .model import BALLOT_TYPES, RULES, Outcome
 from .pabulib import PbFile, dumps_pb, parse_pb, pb_to_source, read_pb, write_pb
-from .rules import run_rule, run_section
+
+
+def __getattr__(name):
+    # The rules import numpy (about 0.1 s): loaded on first use, so that commands needing only
+    # the vocabulary (the verifier, election sources) start without it.
+    if name in ("run_rule", "run_section"):
+        from . import rules
+
+        return getattr(rules, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "BALLOT_TYPES",
