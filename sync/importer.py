@@ -73,6 +73,9 @@ def import_paths(central, paths, *, now, workers=None, progress=None):
     revocations = central.home / "revocations.urne"
     revocations = revocations.read_bytes() if revocations.exists() else None
     outcomes = []
+    # A bulk import inserts into the random-keyed ballot index: a 32 MiB page cache (default
+    # 2 MiB) keeps its pages in memory, about a tenth of the writing process's CPU at 100,000.
+    central.store.conn.execute("PRAGMA cache_size = -32768")
 
     def write(path, verified, rows, error):
         if error is None:
