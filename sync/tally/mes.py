@@ -13,6 +13,13 @@ from math import gcd
 
 import numpy as np
 
+try:
+    # np.count_nonzero is a Python wrapper (array-function dispatch, ~1 us) around this C
+    # function; add1 calls it ~180,000 times on Praga-Poludnie, 0.2 s of its 1.4 s.
+    from numpy._core.multiarray import count_nonzero as _count_nonzero
+except ImportError:  # pragma: no cover - another numpy layout
+    _count_nonzero = np.count_nonzero
+
 # Float values carry relative errors near 1e-13 here; any margin below REL is re-checked exactly.
 REL = 1e-7
 
@@ -221,17 +228,17 @@ class _Run:
         k = -1
         while True:
             poor = b < q
-            k2 = int(np.count_nonzero(poor))
+            k2 = int(_count_nonzero(poor))
             if k2 == k:
                 break
             k = k2
             if k >= count:  # everyone poor: the price is the largest budget
                 q = float(b.max())
                 poor = b < q
-                k = int(np.count_nonzero(poor))
+                k = int(_count_nonzero(poor))
                 break
             q = (cost - float(np.dot(b, poor))) / (count - k)
-        border = np.count_nonzero(b < q * (1 + REL)) != np.count_nonzero(b <= q * (1 - REL))
+        border = _count_nonzero(b < q * (1 + REL)) != _count_nonzero(b <= q * (1 - REL))
         self.qprev[j] = q
         return q, b, poor, bool(border), count - k, k > 0
 
