@@ -9,9 +9,9 @@ import click
 from .audit import audit as run_audit
 from .audit import expected_records
 from .audit_published import is_published
+from .cli_common import domain_errors
 from .election import read_package_file
 from .enroll import read_revocations
-from .errors import UrneError
 
 OWN_FILES = ("election.urne", "revocations.urne")  # an audit folder's own signed documents
 
@@ -103,6 +103,7 @@ def _folder_own(path, paths):
     help="Processes checking signatures (default: all cores).",
 )
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@domain_errors
 def verify(election_path, revocations_path, as_json, workers, paths):
     """Verify bundles (*.urne files, or folders searched for them): exit 0 only if all verify.
 
@@ -112,17 +113,15 @@ def verify(election_path, revocations_path, as_json, workers, paths):
 
     Example: urne audit verify --election election.urne audit-folder/
     """
-    try:
-        election = read_package_file(election_path)
-        revocations = None
-        if revocations_path is None:
-            revocations_path = _folder_revocations(paths)
-        if revocations_path:
-            revocations = read_revocations(
-                revocations_path.read_bytes(), election, where=str(revocations_path)
-            )
-    except UrneError as exc:
-        raise click.ClickException(str(exc)) from exc
+    # An unreadable package or revocation list exits 1 (via domain_errors): nothing verifies.
+    election = read_package_file(election_path)
+    revocations = None
+    if revocations_path is None:
+        revocations_path = _folder_revocations(paths)
+    if revocations_path:
+        revocations = read_revocations(
+            revocations_path.read_bytes(), election, where=str(revocations_path)
+        )
     bar = None
     if sys.stderr.isatty() and not as_json:
         bar = click.progressbar(length=expected_records(paths), label="Verifying", file=sys.stderr)

@@ -5,14 +5,9 @@ from pathlib import Path
 
 import click
 
-from .errors import UrneError
+from .cli_common import domain_errors
 
 _LANGS = click.Choice(["fr", "en", "es", "eu", "oc"])
-
-
-def _fail(exc):
-    # Domain errors carry the field (where) and the reason; that is what the organiser needs.
-    return click.ClickException(str(exc))
 
 
 def _rules(tally):
@@ -68,6 +63,7 @@ def election():
     help="Read KEY's passphrase from this file instead of asking.",
 )
 @click.option("--force", is_flag=True, help="Replace an existing package file.")
+@domain_errors
 def build(source, key, out, central, secret, passphrase_file, force):
     """Validate the TOML SOURCE, sign it and write the election package.
 
@@ -88,18 +84,15 @@ def build(source, key, out, central, secret, passphrase_file, force):
             ) from exc
     elif key_needs_passphrase(key):
         passphrase = click.prompt("Passphrase of the authority key", hide_input=True)
-    try:
-        e = build_package_file(
-            source,
-            key=key,
-            out=out,
-            central=central,
-            secret=secret,
-            passphrase=passphrase,
-            force=force,
-        )
-    except UrneError as exc:
-        raise _fail(exc) from exc
+    e = build_package_file(
+        source,
+        key=key,
+        out=out,
+        central=central,
+        secret=secret,
+        passphrase=passphrase,
+        force=force,
+    )
     click.echo(f"Wrote {out}")
     click.echo(f"Election id: {e.id}")
     click.echo(f"Authority key fingerprint: {e.fingerprint}")
@@ -113,6 +106,7 @@ def build(source, key, out, central, secret, passphrase_file, force):
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder to create the demo in (existing demo files are never overwritten).",
 )
+@domain_errors
 def demo(out):
     """Write a complete demo election: source, authority key, secret, central key, package.
 
@@ -124,11 +118,8 @@ def demo(out):
     from .demo import write_demo
     from .election import read_package
 
-    try:
-        paths = write_demo(out)
-        e = read_package(paths.package.read_bytes())
-    except UrneError as exc:
-        raise _fail(exc) from exc
+    paths = write_demo(out)
+    e = read_package(paths.package.read_bytes())
     click.echo(f"Demo election written to {paths.dir}")
     for label, path in (
         ("source", paths.source),
@@ -145,6 +136,7 @@ def demo(out):
 @click.argument("package", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--lang", type=_LANGS, default="fr", show_default=True, help="Language of the texts.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@domain_errors
 def show(package, lang, as_json):
     """Verify a package's signature and describe it: id, title, sections, projects, keys.
 
@@ -152,10 +144,7 @@ def show(package, lang, as_json):
     """
     from .election_files import summary
 
-    try:
-        info = summary(package, lang)
-    except UrneError as exc:
-        raise _fail(exc) from exc
+    info = summary(package, lang)
     if as_json:
         click.echo(json.dumps(info, ensure_ascii=False, indent=2, sort_keys=True))
         return
@@ -190,6 +179,7 @@ def show(package, lang, as_json):
     type=click.Path(dir_okay=False, path_type=Path),
     help="Where to write the TOML election source (refuses to overwrite).",
 )
+@domain_errors
 def from_pb(pb_file, out):
     """Start an election source from a Pabulib .pb file: its projects, budget and ballot rule.
 
@@ -203,9 +193,6 @@ def from_pb(pb_file, out):
 
     if out.exists():
         raise click.ClickException(f"{out}: already exists; choose another --out")
-    try:
-        text = source_from_pb(pb_file, today=datetime.date.today())
-    except UrneError as exc:
-        raise _fail(exc) from exc
+    text = source_from_pb(pb_file, today=datetime.date.today())
     out.write_text(text, encoding="utf-8")
     click.echo(f"Election source written to {out}: edit it, then `urne election build {out}`.")

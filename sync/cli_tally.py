@@ -4,7 +4,8 @@ import json
 
 import click
 
-from .errors import TallyError, UrneError
+from .cli_common import domain_errors
+from .errors import TallyError
 from .tally import RULES, read_pb, run_rule
 from .tally.model import money_json
 
@@ -45,19 +46,17 @@ def tally_pb(pb, rule):
     help="Tally rule (default: the file's META rule).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@domain_errors
 def tally(file, rule, as_json):
     """Run a tally rule on a Pabulib .pb file.
 
     Example: urne tally Poland_Swiecie_2023.pb --rule equalshares/add1 --json
     """
-    try:
-        pb = read_pb(file)
-        rule = rule or pb.meta.get("rule")
-        if rule not in RULES:
-            raise TallyError("no usable rule", where="--rule", expected="/".join(RULES), got=rule)
-        outcome = tally_pb(pb, rule)
-    except UrneError as exc:
-        raise click.ClickException(str(exc)) from exc
+    pb = read_pb(file)
+    rule = rule or pb.meta.get("rule")
+    if rule not in RULES:
+        raise TallyError("no usable rule", where="--rule", expected="/".join(RULES), got=rule)
+    outcome = tally_pb(pb, rule)
     if as_json:
         click.echo(json.dumps(outcome.to_json(), ensure_ascii=False, sort_keys=True))
         return

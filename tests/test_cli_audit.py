@@ -65,6 +65,13 @@ def test_bad_package_exits_1(files):
     assert result.exit_code == 1 and "not an election package" in result.output
 
 
+def test_unreadable_revocation_list_exits_1(files):
+    (files / "rev.urne").write_bytes(b"{}")
+    result = _verify(files, "--revocations", str(files / "rev.urne"), str(files / "exports"))
+    assert result.exit_code == 1 and "rev.urne" in result.output
+    assert isinstance(result.exception, SystemExit)  # a message, not a traceback
+
+
 @pytest.mark.parametrize("args", [[], ["/nonexistent/path"]])
 def test_usage_errors_exit_2(files, args):
     assert _verify(files, *args).exit_code == 2

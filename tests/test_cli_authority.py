@@ -79,6 +79,17 @@ def test_certify_with_wrong_passphrase(folder):
     assert result.exit_code == 1 and "cannot load private key" in result.output
 
 
+def test_empty_passphrase_file_is_refused_cleanly(folder):
+    tmp_path, _ = folder
+    (tmp_path / "pass").write_text("")
+    request = str(tmp_path / "kiosk" / "enrollment-request.json")
+    result = CliRunner().invoke(
+        authority, ["certify", request, *_args(tmp_path, "--out", str(tmp_path / "c"))]
+    )
+    assert result.exit_code == 1 and "empty passphrase file" in result.output
+    assert isinstance(result.exception, SystemExit)  # a message, not a traceback
+
+
 def test_revoke_grows_the_signed_list(folder):
     tmp_path, election = folder
     for device, epoch in (("kiosk-03", "1"), ("kiosk-04", "2")):

@@ -167,3 +167,18 @@ def test_build_reports_a_missing_secret(demo_dir, tmp_path):
     )  # fmt: skip
     assert result.exit_code == 1
     assert "key file not found" in result.output
+
+
+def test_demo_into_an_impossible_folder_says_why(tmp_path):
+    (tmp_path / "file").write_text("")
+    result = run("demo", "--out", tmp_path / "file" / "demo")
+    assert result.exit_code == 1 and "Not a directory" in result.output
+    assert isinstance(result.exception, SystemExit)  # a message, not a traceback
+
+
+def test_from_pb_reports_where_a_broken_file_fails(tmp_path):
+    bad = tmp_path / "bad.pb"
+    bad.write_text("META\nkey;value\nbudget;100\nPROJECTS\nproject_id;votes\n1;3\nVOTES\n")
+    result = run("from-pb", bad, "--out", tmp_path / "bad.toml")
+    assert result.exit_code == 1 and "bad.pb" in result.output
+    assert not (tmp_path / "bad.toml").exists()

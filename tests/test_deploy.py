@@ -96,7 +96,7 @@ def test_verify_catches_a_misspelt_directive(tmp_path):
 def test_script_passes_shellcheck(script):
     shellcheck = tool("shellcheck")
     result = subprocess.run(
-        [shellcheck, "--severity=style", "--external-sources", str(script)],
+        [shellcheck, "--severity=style", "--external-sources", "--check-sourced", str(script)],
         capture_output=True,
         text=True,
         timeout=60,

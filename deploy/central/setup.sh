@@ -26,6 +26,9 @@ USAGE
 }
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# log, run, need_root, put, put_text, system_user, install_urne:
+# shellcheck source=SCRIPTDIR/../common.sh
+source "$here/../common.sh"
 source_path="$(cd "$here/../.." && pwd)"
 root=""
 files_only=0
@@ -48,31 +51,7 @@ if [[ ! "$server_name" =~ ^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$ ]]; th
     echo "setup.sh: --server-name expects a DNS name such as budget.le64.fr, got '$server_name'" >&2
     exit 2
 fi
-if [[ $files_only -eq 0 && $EUID -ne 0 ]]; then
-    echo "setup.sh: run as root (sudo)" >&2
-    exit 1
-fi
-
-log() { printf 'setup.sh: %s\n' "$*"; }
-run() { if [[ $files_only -eq 0 ]]; then "$@"; fi; }
-
-put() {
-    local src="$1" dest="$root$2" mode="$3"
-    install -d -m 0755 "$(dirname "$dest")"
-    if ! cmp -s "$src" "$dest"; then
-        install -m "$mode" "$src" "$dest"
-        log "wrote $2"
-    fi
-    chmod "$mode" "$dest"
-}
-
-put_text() {
-    local tmp
-    tmp="$(mktemp)"
-    cat >"$tmp"
-    put "$tmp" "$1" "$2"
-    rm -f "$tmp"
-}
+need_root
 
 home=/var/lib/urne-central
 secrets=/etc/urne/central
@@ -82,9 +61,7 @@ if [[ $files_only -eq 0 ]]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
         python3-venv python3-pip nginx sqlite3 logrotate certbot
-    getent group urne-central >/dev/null || groupadd --system urne-central
-    id urne-central >/dev/null 2>&1 || useradd --system --gid urne-central --home-dir "$home" \
-        --no-create-home --shell /usr/sbin/nologin urne-central
+    system_user urne-central "$home"
 fi
 
 # 2. Folders: data and backups private to the service; secrets private to root.
@@ -92,13 +69,8 @@ install -d -m 0755 "$root/opt/urne" "$root/usr/local/lib/urne" "$root/etc/urne" 
 install -d -m 0700 "$root$home" "$root$secrets" "$root/var/backups/urne-central"
 run chown urne-central:urne-central "$home" /var/backups/urne-central
 
-# 3. Urne itself.
-if [[ $files_only -eq 0 ]]; then
-    [[ -x /opt/urne/venv/bin/python ]] || python3 -m venv /opt/urne/venv
-    /opt/urne/venv/bin/pip install --quiet --upgrade "$source_path"
-fi
-install -d -m 0755 "$root/opt/urne/share/docs"
-if [[ -f "$here/../../docs/deploy.md" ]]; then put "$here/../../docs/deploy.md" /opt/urne/share/docs/deploy.md 0644; fi
+# 3. Urne itself, in its own venv, and the deployment guide beside it.
+install_urne deploy.md
 
 # 4. Units, backup script, nginx site, log rotation.
 put "$here/bin/urne-central-backup" /usr/local/lib/urne/urne-central-backup 0755

@@ -24,6 +24,9 @@ USAGE
 }
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# log, run, need_root, put, put_text, system_user, install_urne:
+# shellcheck source=SCRIPTDIR/../common.sh
+source "$here/../common.sh"
 source_path="$(cd "$here/../.." && pwd)"
 root=""
 files_only=0
@@ -50,33 +53,7 @@ if [[ -n "$rtc" && "$rtc" != "ds3231" ]]; then
     echo "setup.sh: --rtc expects ds3231, got '$rtc'" >&2
     exit 2
 fi
-if [[ $files_only -eq 0 && $EUID -ne 0 ]]; then
-    echo "setup.sh: run as root (sudo)" >&2
-    exit 1
-fi
-
-log() { printf 'setup.sh: %s\n' "$*"; }
-run() { if [[ $files_only -eq 0 ]]; then "$@"; fi; }
-
-# put SRC DEST MODE: copy a file only when it differs, so re-runs change nothing.
-put() {
-    local src="$1" dest="$root$2" mode="$3"
-    install -d -m 0755 "$(dirname "$dest")"
-    if ! cmp -s "$src" "$dest"; then
-        install -m "$mode" "$src" "$dest"
-        log "wrote $2"
-    fi
-    chmod "$mode" "$dest"
-}
-
-# put_text DEST MODE (content on stdin).
-put_text() {
-    local tmp
-    tmp="$(mktemp)"
-    cat >"$tmp"
-    put "$tmp" "$1" "$2"
-    rm -f "$tmp"
-}
+need_root
 
 # add_line FILE LINE: append a line to a boot file once.
 add_line() {
@@ -105,29 +82,16 @@ if [[ $files_only -eq 0 ]]; then
 fi
 
 # 2. Users: `urne` runs the server and owns the data; `urne-screen` only shows the browser.
-if [[ $files_only -eq 0 ]]; then
-    getent group urne >/dev/null || groupadd --system urne
-    id urne >/dev/null 2>&1 || useradd --system --gid urne --home-dir /var/lib/urne \
-        --no-create-home --shell /usr/sbin/nologin urne
-    getent group urne-screen >/dev/null || groupadd --system urne-screen
-    id urne-screen >/dev/null 2>&1 || useradd --system --gid urne-screen --home-dir /run/urne-screen \
-        --no-create-home --shell /usr/sbin/nologin --groups video,render,input urne-screen
-fi
+run system_user urne /var/lib/urne
+run system_user urne-screen /run/urne-screen --groups video,render,input
 
 # 3. Folders: the data folder is private to `urne`; the export drives mount under /media/urne.
 install -d -m 0755 "$root/opt/urne" "$root/etc/urne" "$root/usr/local/lib/urne" "$root/media/urne"
 install -d -m 0700 "$root/var/lib/urne"
 run chown urne:urne /var/lib/urne
 
-# 4. Urne itself, in its own venv.
-if [[ $files_only -eq 0 ]]; then
-    [[ -x /opt/urne/venv/bin/python ]] || python3 -m venv /opt/urne/venv
-    /opt/urne/venv/bin/pip install --quiet --upgrade "$source_path"
-fi
-install -d -m 0755 "$root/opt/urne/share/docs"
-for doc in deploy.md agent-guide.md agent-guide.en.md; do
-    if [[ -f "$here/../../docs/$doc" ]]; then put "$here/../../docs/$doc" "/opt/urne/share/docs/$doc" 0644; fi
-done
+# 4. Urne itself, in its own venv, and the guides beside it.
+install_urne deploy.md agent-guide.md agent-guide.en.md
 
 # 5. Helpers, units, udev rule, PAM service, watchdog, sysctl.
 put "$here/bin/urne-screen" /usr/local/lib/urne/urne-screen 0755
