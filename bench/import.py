@@ -9,14 +9,12 @@ and of its largest worker (target < 300 MB at 1,000,000 ballots).
 
 import argparse
 import os
-import random
 import resource
 import shutil
 import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path[:0] = [
@@ -24,68 +22,9 @@ sys.path[:0] = [
     str(Path(__file__).resolve().parent.parent / "tests"),
 ]
 
+from _bundles import NOW  # noqa: E402 - bench/_bundles.py, shared with bench/tally.py
+from _bundles import make_device_job as _make_device  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey  # noqa: E402
-
-NOW = datetime(2026, 5, 16, 12, 0, tzinfo=UTC)
-
-
-def _make_device(args):
-    """Write one device's bundle of n ballots (real enrollment, real signatures)."""
-    root, name, n, seed = args
-    from fixtures_central import make_central_kit  # noqa: F401 - loads the fixtures' helpers
-    from fixtures_records import enroll_device, mini_election
-
-    from sync import enroll, records, tags
-    from sync.bundle import write_bundle
-
-    election, package, authority, central, secret = mini_election(1)
-    home = Path(root) / "devices" / name
-    home.mkdir(parents=True)
-    enroll_device(home, election, authority, secret, device=name, epoch=1, seed=seed)
-    device_key, cert, opened = enroll.load_device(home, election)
-    voter_key, _ = tags.election_keys(opened)
-    rng = random.Random(seed)
-    common = {"election_id": election.id, "device": name, "epoch": 1}
-    prev = records.genesis(election.id, name, 1)
-    sels = [
-        {"dept": ["d1", "d3"], "canton-1": {"c1": 3, "c2": 2}},
-        {"dept": ["d2"], "canton-1": {"c2": 1}},
-    ]
-
-    # One real sealed tag per device: the import never opens tags, so sealing each ballot would
-    # only slow the set-up (the tally's tag opening is measured by bench/tally.py).
-    tag = tags.voter_tag(voter_key, {"last_name": name, "first_name": "A"})
-    sealed = tags.seal_tag(
-        election.central_key,
-        tag,
-        election.id,
-        ephemeral=X25519PrivateKey.from_private_bytes(rng.randbytes(32)),
-    )
-
-    def chain():
-        nonlocal prev
-        for seq in range(1, n + 1):
-            body = records.new_record(
-                "ballot", **common, seq=seq, prev=prev, ballot=rng.randbytes(16).hex(),
-                selections=sels[seq % 2], channel="kiosk", lang="fr", time="2026-05-16T10:00",
-                clock="agent", voter=sealed,
-            )  # fmt: skip
-            body_bytes, sig = records.sign_record(device_key, body)
-            prev = records.record_hash(body_bytes)
-            yield body_bytes, sig
-
-    out = Path(root) / "bundles" / f"{name}.urne"
-    out.parent.mkdir(exist_ok=True)
-    write_bundle(
-        out,
-        certificate_bytes=cert.bytes,
-        records=chain(),
-        device_key=device_key,
-        now=NOW,
-        cumulative=True,
-    )
-    return str(out)
 
 
 def _raw_chunk(n):

@@ -5,14 +5,21 @@
 3. equalshares/add1 on demo-size elections (55-60 voters, 1,500,000 budget: thousands of +1
    steps): the plain +1 loop against the default (skipped steps), same outcome (target < 1 s).
 4. greedy over 1,000,000 in-memory approval selections (target < 10 s).
+5. `urne sync tally --json` on a central holding 1,000,000 imported ballots (target < 10 s): build
+   (or reuse, --keep DIR) the central, a first tally (it opens every voter tag), then timed
+   tallies: wall, CPU, peak RSS, same bytes each run, counted = ballots - voided - held.
+   --central-ballots N for a quick try (0 skips it), --only-central skips 1-4, --profile adds
+   an in-process cProfile of one tally.
 """
 
 import argparse
 import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -113,12 +120,188 @@ def million(n=1_000_000, projects=60, seed=7):
     return time.perf_counter() - start, out
 
 
+TALLY = [sys.executable, "-c", "from urne_cli import main; main()", "sync", "tally", "--json"]
+DEVICES = 50
+# Per device, 20 voided ballots and 4 voters who voted twice (held under the "hold" policy):
+# 1,000 voids and 400 held ballots in all.
+VOIDS, DUPLICATES = 20, 4
+
+
+def build_central(root, n, workers=None):
+    """Make (or reuse) root/central holding n ballots: (home, expected counts, build seconds).
+
+    Bundles come from bench/_bundles.py (as in bench/import.py, but a distinct voter per ballot,
+    random selections, a few voids and duplicate voters); they go once the central has them.
+    """
+    import json
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from concurrent.futures import ProcessPoolExecutor
+
+    from _bundles import NOW, make_device_counted
+    from fixtures_central import PASSWORD
+    from fixtures_records import mini_election
+
+    from sync import crypto
+    from sync.central_home import init_central, open_central
+    from sync.importer import import_paths
+
+    home, saved = root / "central", root / "expected.json"
+    if saved.exists():
+        expected = json.loads(saved.read_text())
+        if expected["ballots"] == n:
+            return home, expected, None
+        raise SystemExit(f"{root} holds a central of {expected['ballots']} ballots, not {n}")
+    if home.exists():
+        raise SystemExit(f"{home} exists but was not finished: remove {root}")
+    start = time.perf_counter()
+    per, extra = divmod(n, DEVICES)
+    options = {
+        "realistic": True,
+        "void_every": max(per // VOIDS, 3),
+        "duplicate_every": max(per // DUPLICATES, 5),
+    }
+    jobs = [
+        (str(root), f"k{i:03d}", per + (i < extra), 1000 + i, options)
+        for i in range(DEVICES)
+        if per + (i < extra)
+    ]
+    with ProcessPoolExecutor(workers) as pool:
+        made = list(pool.map(make_device_counted, jobs))
+    generated = time.perf_counter() - start
+    election, package, _, central_key, _ = mini_election(1)
+    (root / "election.urne").write_bytes(package)
+    crypto.write_private_key(root / "central.key", central_key)
+    init_central(home, root / "election.urne", root / "central.key", PASSWORD)
+    with open_central(home) as central:
+        outcomes = import_paths(central, [Path(m[0]) for m in made], now=NOW, workers=workers)
+    if any(o.error for o in outcomes):
+        raise SystemExit(f"import refused: {[str(o.error) for o in outcomes if o.error]}")
+    for sub in ("bundles", "devices"):
+        shutil.rmtree(root / sub)
+    expected = {
+        "ballots": sum(m[1] for m in made),
+        "voided": sum(m[2] for m in made),
+        "held": 2 * sum(m[3] for m in made),
+        "generate_s": generated,
+        "import_s": time.perf_counter() - start - generated,
+    }
+    saved.write_text(json.dumps(expected))
+    return home, expected, time.perf_counter() - start
+
+
+def tally_process(home, out):
+    """(wall s, CPU s, peak RSS MB) of one `urne sync tally --json` on `home`, stdout to `out`."""
+    env = {**os.environ, "URNE_HOME": str(home)}
+    start = time.perf_counter()
+    with open(out, "wb") as f:
+        proc = subprocess.Popen(TALLY, cwd=ROOT, env=env, stdout=f)
+        # wait4: this child's own usage (with its reaped workers), not every child's so far.
+        _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise SystemExit(f"urne sync tally failed ({proc.returncode})")
+    wall = time.perf_counter() - start
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def profile_tally(home, top=18):
+    """cProfile of one tally in this process (what tally_command does), top functions by tottime."""
+    import cProfile
+    import io
+    import pstats
+
+    os.environ["URNE_HOME"] = str(home)
+    from sync.central_home import open_central
+    from sync.cli_common import utc_now
+    from sync.publish import central_result
+    from sync.results import gc_paused, tally_json
+
+    prof = cProfile.Profile()
+    prof.enable()
+    with gc_paused(), open_central(home) as central:
+        tally_json(central_result(central, now=utc_now()))
+    prof.disable()
+    text = io.StringIO()
+    pstats.Stats(prof, stream=text).sort_stats("tottime").print_stats(top)
+    return text.getvalue()
+
+
+def central_tally(n, keep=None, runs=3, profile=False):
+    """Section 5: build or reuse a central of n ballots, then time whole tally processes."""
+    import json
+
+    root = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="tally-bench-"))
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        home, expected, built = build_central(root, n)
+        if built is None:
+            print(f"central of {n:,} ballots reused from {root}")
+        else:
+            print(
+                f"central of {expected['ballots']:,} ballots built in {built:.0f} s (bundles "
+                f"{expected['generate_s']:.0f} s, import {expected['import_s']:.0f} s) in {root}"
+            )
+        out = root / "tally.json"
+        if not out.exists():  # kept once complete: a reused central skips this
+            wall, cpu, rss = tally_process(home, root / "first.json")
+            (root / "first.json").rename(out)
+            print(
+                f"first tally (opens {expected['ballots']:,} voter tags): {wall:.2f} s "
+                f"(CPU {cpu:.2f} s, peak RSS {rss:.0f} MB)"
+            )
+        reference = out.read_bytes()
+        times = []
+        for i in range(runs):
+            wall, cpu, rss = tally_process(home, root / "again.json")
+            same = (root / "again.json").read_bytes() == reference
+            times.append(wall)
+            print(
+                f"tally {i + 1}: {wall:.2f} s (CPU {cpu:.2f} s, peak RSS {rss:.0f} MB), "
+                f"{'same bytes' if same else 'DIFFERENT BYTES'}"
+            )
+        result = json.loads(reference)
+        b = result["ballots"]
+        want = expected["ballots"] - expected["voided"] - expected["held"]
+        sane = (
+            b["counted"] == want
+            and b["voided"] == expected["voided"]
+            and b["held"] == expected["held"]
+            and all(sum(s["votes"].values()) <= 3 * want for s in result["sections"])
+        )
+        print(
+            f"{expected['ballots']:,} ballots, whole `urne sync tally --json`: best {min(times):.2f} s "
+            f"of {runs} (target < 10 s); counted {b['counted']:,}, voided {b['voided']}, held "
+            f"{b['held']}: {'as expected' if sane else f'EXPECTED counted {want:,}'}"
+        )
+        if profile:
+            print(profile_tally(home))
+    finally:
+        if not keep:
+            shutil.rmtree(root)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
         "--skip-pabutools", action="store_true", help="do not run pabutools (about 15 s)"
     )
+    ap.add_argument(
+        "--central-ballots", type=int, default=1_000_000, help="section 5's size (0: skip it)"
+    )
+    ap.add_argument("--keep", metavar="DIR", help="build section 5's central in DIR, reuse it")
+    ap.add_argument("--runs", type=int, default=3, help="timed tallies in section 5")
+    ap.add_argument("--only-central", action="store_true", help="run section 5 only")
+    ap.add_argument("--profile", action="store_true", help="cProfile one tally in section 5")
     args = ap.parse_args()
+    if not args.only_central:
+        sections_1_to_4(args)
+    if args.central_ballots:
+        central_tally(args.central_ballots, args.keep, args.runs, args.profile)
+
+
+def sections_1_to_4(args):
+    """The rule benchmarks on pabulib files and in-memory profiles."""
     wiel = DATA / "Poland_Wieliczka_2023_Green_Budget.pb"
     print(f"load average before: {os.getloadavg()[0]:.1f} (2 cores; CPU seconds are steadier)")
     ours_s, ours_cpu, ours_out = whole_process(OURS, wiel)

@@ -1,5 +1,8 @@
 """The central's tally: counts per section through the tally package, canonical and order-free."""
 
+import gc
+import json
+
 from fixtures_central import NOW
 
 from sync.central import import_bundle
@@ -104,3 +107,43 @@ def test_a_tie_decided_by_the_per_canton_stage_is_published_with_the_details():
                              "by": "canton name order", "cantons": ["a", "b"]}]  # fmt: skip
     assert dept["details"] == {"per_canton": ["d1", "d3"]}
     assert tally_json(compute(election, list(reversed(rows)))) == tally_json(result)
+
+
+def test_stored_bytes_and_parsed_bodies_give_the_same_tally(central_kit):
+    # collect() slices canonical ballot bytes instead of parsing them: it must agree with json.
+    kit = central_kit()
+    recs = kit.chain(
+        "k1",
+        [("open", f"{T}09:00")]
+        + [
+            ("ballot", f"V{i}", ("kiosk", "paper")[i % 2], f"{T}09:{i % 4 * 15:02d}")
+            for i in range(7)
+        ]
+        + [("void", f"{T}10:15"), ("ballot", "W", "kiosk", f"{T}08:45")],
+    )
+    as_bytes = [("k1", 1, b["seq"], raw) for raw, _, b in recs]
+    as_dicts = [("k1", 1, b["seq"], json.loads(raw)) for raw, _, b in recs]
+    spaced = [("k1", 1, s, json.dumps(json.loads(raw)).encode()) for _, _, s, raw in as_bytes]
+    assert collect(as_bytes) == collect(as_dicts) == collect(spaced)
+    # Not in store order: the same ballots, in the same dict order.
+    shuffled = as_bytes[5:] + as_bytes[:5]
+    assert collect(shuffled) == collect(as_bytes)
+    assert list(collect(shuffled)[0]) == list(collect(as_bytes)[0])
+    ballots, voided = collect(as_bytes)
+    assert len(ballots) == 8 and len(voided) == 1
+    assert {b.channel for b in ballots.values()} == {"kiosk", "paper"}
+    same = tally_json(compute(kit.election, as_bytes))
+    assert same == tally_json(compute(kit.election, as_dicts))
+    assert same == tally_json(compute(kit.election, spaced))
+
+
+def test_collect_leaves_the_garbage_collector_as_it_found_it():
+    assert gc.isenabled()
+    collect([])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        collect([])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
