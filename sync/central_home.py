@@ -106,9 +106,9 @@ class Central:
         """(device, epoch) pairs on the installed revocation list: their records do not count."""
         return frozenset(self.revocations.revoked) if self.revocations else frozenset()
 
-    def records(self):
+    def records(self, *, ordered=True):
         """The accepted records of devices not revoked (see CentralStore.records)."""
-        return self.store.records(self.revoked)
+        return self.store.records(self.revoked, ordered=ordered)
 
     def close(self):
         """Close the database."""

@@ -73,7 +73,7 @@ def _chains(records):
             if chain is None:
                 chain = chains[key] = []
         kind = None
-        if isinstance(body, (bytearray, memoryview)):
+        if type(body) is not bytes and isinstance(body, (bytearray, memoryview)):
             body = bytes(body)
         if type(body) is bytes:
             n = len(body)
@@ -93,8 +93,9 @@ def _chains(records):
                     selections = parsed.get(raw)
                     if selections is None:
                         selections = parsed[raw] = json.loads(raw)
-                    kind, ballot, channel = "ballot", body[11:43].decode(), body[56:61].decode()
-                    time = body[n - 211 : n - 195].decode()
+                    kind, ballot = "ballot", body[11:43].decode()
+                    channel = "kiosk" if body.startswith(b"kiosk", 56) else body[56:61].decode()
+                    time = body[n - 211 : n - 195]  # bytes: _in_order maps it to its quarter
             if kind is None:
                 # Already verified and canonical at import: plain json is enough.
                 body = json.loads(body)
@@ -134,9 +135,9 @@ def _in_order(chains):
         chain.sort(key=itemgetter(0))
         running = ""
         for seq, kind, time, ballot, channel, selections in chain:
-            q = quarters.get(time)
+            q = quarters.get(time)  # time: str, or bytes from the fast path of _chains
             if q is None:
-                q = quarters[time] = quarter(time)
+                q = quarters[time] = quarter(time.decode() if type(time) is bytes else time)
             if q > running:
                 running = q
             if kind == "ballot":
@@ -168,9 +169,12 @@ def members_of(groups_body, ballots, voided):
     return members
 
 
-def resolve_all(election, records, *, groups=None, adjudications=()):
-    """(ballots, voided ids, dedup.Resolution) of the accepted records."""
-    ballots, voided = collect(records)
+def resolve_all(election, records=None, *, groups=None, adjudications=(), collected=None):
+    """(ballots, voided ids, dedup.Resolution) of the accepted records.
+
+    `collected`: collect(records) already computed, instead of the records.
+    """
+    ballots, voided = collected if collected is not None else collect(records)
     policy = election.duplicate_policy
     groups = groups or {"groups": [], "online": [], "policy": policy}
     if groups.get("policy") != policy:
@@ -188,12 +192,14 @@ def counted_ballots(ballots, voided, resolution):
     return [ballots[i] for i in sorted(ballots) if i not in skip]
 
 
-def compute(election, records, *, groups=None, adjudications=()):
-    """The tally as a plain dict (see `urne sync tally --json`)."""
+def compute(election, records=None, *, groups=None, adjudications=(), collected=None):
+    """The tally as a plain dict (see `urne sync tally --json`); `collected` as in resolve_all."""
     ballots, voided, resolution = resolve_all(
-        election, records, groups=groups, adjudications=adjudications
+        election, records, groups=groups, adjudications=adjudications, collected=collected
     )
-    counted = counted_ballots(ballots, voided, resolution)
+    # The rules do not depend on the ballots' order: no sort by id here (a second at 1,000,000).
+    skip = voided | resolution.excluded | resolution.held
+    counted = [b.selections for i, b in ballots.items() if i not in skip]
     sections = [_section(s, counted) for s in election.sections]
     not_online = [i for i in resolution.excluded if not i.startswith(dedup.ONLINE_PREFIX)]
     return {
@@ -215,12 +221,13 @@ def compute(election, records, *, groups=None, adjudications=()):
 
 
 def _section(section, counted):
+    """One section's results from the counted ballots' selections (dicts by section id)."""
     votes = {p["id"]: 0 for p in section.projects}
     score = {p["id"]: 0 for p in section.projects}
-    profile = [b.selections[section.id] for b in counted]
+    profile = list(map(itemgetter(section.id), counted))
     # Ballots with the same selections share one object (see collect): score each distinct
     # object once and multiply by how many ballots hold it.
-    distinct = {id(selection): selection for selection in profile}
+    distinct = dict(zip(map(id, profile), profile, strict=True))
     for key, times in Counter(map(id, profile)).items():
         for pid, n in section.scores(distinct[key]).items():
             votes[pid] += times

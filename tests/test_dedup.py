@@ -5,8 +5,15 @@ from fixtures_central import NOW
 
 from sync import crypto, dedup
 from sync.central import import_bundle
-from sync.errors import ConflictError, RecordError, SignatureError
-from sync.groups import adjudicate, central_key, refresh_groups, signing_key
+from sync.errors import ConflictError, RecordError, SignatureError, UrneError
+from sync.groups import (
+    TAGS_UPTO,
+    adjudicate,
+    central_key,
+    open_tags,
+    refresh_groups,
+    signing_key,
+)
 from sync.publish import central_result
 
 T = "2026-05-16T"
@@ -170,3 +177,35 @@ def test_earliest_does_not_trust_a_clock_that_jumped_back(central_kit):
             adjudications=adjudication_bodies(c.store, c.election),
         )
     assert res.excluded == {k1[2][2]["ballot"]}
+
+
+def test_tags_are_opened_once_and_a_later_import_between_tallies_is_opened_too(central_kit):
+    kit = central_kit()
+    k1 = kit.chain("k1", [("open", f"{T}09:00"), ("ballot", "Ana", "kiosk", f"{T}09:00")])
+    k2 = kit.chain("k2", [("open", f"{T}09:00"), ("ballot", "Ana", "paper", f"{T}10:00")])
+    with kit.open() as c:
+        key = central_key(c.home)
+        import_bundle(c.store, c.election, kit.bundle("k1", k1), now=NOW)
+        assert open_tags(c.store, c.election, key) == 1
+        mark = int(c.store.meta(TAGS_UPTO))
+        assert mark == c.store.conn.execute("SELECT max(id) FROM records").fetchone()[0]
+        assert open_tags(c.store, c.election, key) == 0  # nothing new: nothing scanned
+        assert central_result(c, now=NOW)["ballots"]["held"] == 0
+        # A bundle imported after the first tally: its tag is opened, its voter found twice.
+        import_bundle(c.store, c.election, kit.bundle("k2", k2), now=NOW)
+        result = central_result(c, now=NOW)
+        assert int(c.store.meta(TAGS_UPTO)) > mark
+        assert c.store.conn.execute("SELECT count(*) FROM tags").fetchone()[0] == 2
+    assert result["ballots"] == {"counted": 0, "held": 2, "voided": 0, "excluded": 0}
+
+
+def test_a_wrong_central_key_is_refused_even_with_nothing_new_to_open(central_kit):
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+    kit = central_kit()
+    k1 = kit.chain("k1", [("open", f"{T}09:00"), ("ballot", "Ana", "kiosk", f"{T}09:00")])
+    with kit.open() as c:
+        import_bundle(c.store, c.election, kit.bundle("k1", k1), now=NOW)
+        open_tags(c.store, c.election, central_key(c.home))
+        with pytest.raises(UrneError):
+            open_tags(c.store, c.election, X25519PrivateKey.generate())

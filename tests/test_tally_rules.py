@@ -1,11 +1,13 @@
 """Tally rules on hand-made elections: greedy variants, Equal Shares, constraints, ties, errors."""
 
+import copy
 from fractions import Fraction
 from types import SimpleNamespace
 
 import pytest
 from fixtures_tally import elections, naive_mes
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sync.errors import TallyError
 from sync.tally import RULES, run_rule, run_section
@@ -227,3 +229,28 @@ def test_reserved_envelope_ties_carry_their_stage():
     out = run("greedy", projects, 100, [["y1", "y2"], ["o"]], reserved=[("youth", 30)])
     assert {"score": 1, "tied": ["y1", "y2"], "funded": ["y1"], "by": "project id order",
             "stage": "reserved:youth"} in out.ties  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["approval", "cumulative", "ranked"])
+@given(data=st.data())
+@settings(max_examples=40, deadline=None)
+def test_ballots_sharing_one_object_count_as_separate_copies(kind, data):
+    # The central hands ballots with equal selections as one shared object: make_profile counts
+    # each distinct object once, times its ballots; the outcome must be that of separate copies.
+    projects, budget, ballots = data.draw(elections(kind))
+    shared = [data.draw(st.sampled_from(ballots)) for _ in range(data.draw(st.integers(1, 30)))]
+    copies = [copy.deepcopy(b) for b in shared]
+    inst = make_instance(projects, budget)
+    a, b = make_profile(inst, shared, kind), make_profile(inst, copies, kind)
+    assert (a.score, a.votes, len(a.ballots)) == (b.score, b.votes, len(b.ballots))
+    for rule in ("greedy", "equalshares/add1"):
+        one = run_rule(rule, projects, budget, shared, ballot_type=kind)
+        two = run_rule(rule, projects, budget, copies, ballot_type=kind)
+        assert one.to_json() == two.to_json()
+
+
+def test_a_malformed_shared_ballot_is_named_by_its_first_index():
+    bad = ["a", "a"]  # twice the same project
+    with pytest.raises(TallyError) as err:
+        run("greedy", ballots=[["b"], bad, ["c"], bad])
+    assert "ballots[1]" in str(err.value)

@@ -201,27 +201,39 @@ def make_profile(instance, ballots, ballot_type):
     known = set(instance.ids)
     score = dict.fromkeys(instance.ids, 0)
     votes = dict.fromkeys(instance.ids, 0)
+    # The central hands many ballots that are one shared object (same selections): check and
+    # count each distinct object once, times how many ballots hold it.
+    times = Counter(map(id, ballots))
+    distinct = (
+        dict(zip(map(id, ballots), ballots, strict=True)) if len(times) < len(ballots) else None
+    )
+    pairs = [(distinct[k], n) for k, n in times.items()] if distinct else [(b, 1) for b in ballots]
     try:
         if ballot_type == "cumulative":
-            if not all(type(b) is dict for b in ballots):
+            if not all(type(b) is dict for b, _ in pairs):
                 raise TypeError
-            for b in ballots:
+            for b, n in pairs:
                 for pid, pts in b.items():
                     if type(pts) is not int or pts < 0:
                         raise TypeError
-                    score[pid] += pts
-                    votes[pid] += pts > 0
+                    score[pid] += pts * n
+                    votes[pid] += (pts > 0) * n
         else:
-            if not all(type(b) in (list, tuple) for b in ballots):
+            if not all(type(b) in (list, tuple) for b, _ in pairs):
                 raise TypeError
-            if any(len(set(b)) != len(b) for b in ballots):
+            if any(len(set(b)) != len(b) for b, _ in pairs):
                 raise TypeError
             if ballot_type == "ranked":
-                for b in ballots:
+                for b, n in pairs:
                     k = len(b)
                     for r, pid in enumerate(b):
-                        score[pid] += k - r
-                        votes[pid] += 1
+                        score[pid] += (k - r) * n
+                        votes[pid] += n
+            elif distinct:
+                for b, n in pairs:
+                    for pid in b:
+                        score[pid] += n
+                        votes[pid] += n
             else:
                 for pid, n in Counter(chain.from_iterable(ballots)).items():
                     score[pid] += n
