@@ -112,10 +112,11 @@ def refresh_groups(
     # Only a tag seen twice or more can make a group: count first (in C), then look at those.
     seen = Counter(map(itemgetter(1), tags))
     seen.update(map(itemgetter(1), online))
+    twice = {tag for tag, n in seen.items() if n > 1}
     tagged = [
         (ballot, tag)
         for ballot, tag in tags
-        if seen[tag] > 1 and ballot in ballots and ballot not in voided
+        if tag in twice and ballot in ballots and ballot not in voided
     ]
     tagged += [(f"{dedup.ONLINE_PREFIX}{i}", tag) for i, tag, _ in online]
     groups = dedup.build_groups(tagged)
