@@ -205,6 +205,19 @@ def tally_process(home, out):
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
+def reference_loop():
+    """Seconds for a fixed pure-Python loop: says how fast the (shared) host runs right now.
+
+    On the development machine the same loop takes 0.87 s or 1.7 s from one minute to the next
+    (a shared virtual machine): an absolute time means little without it.
+    """
+    start = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return time.perf_counter() - start
+
+
 def profile_tally(home, top=18):
     """cProfile of one tally in this process (what tally_command does), top functions by tottime."""
     import cProfile
@@ -253,12 +266,14 @@ def central_tally(n, keep=None, runs=3, profile=False):
         reference = out.read_bytes()
         times = []
         for i in range(runs):
+            loop = reference_loop()
             wall, cpu, rss = tally_process(home, root / "again.json")
             same = (root / "again.json").read_bytes() == reference
             times.append(wall)
             print(
                 f"tally {i + 1}: {wall:.2f} s (CPU {cpu:.2f} s, peak RSS {rss:.0f} MB), "
-                f"{'same bytes' if same else 'DIFFERENT BYTES'}"
+                f"{'same bytes' if same else 'DIFFERENT BYTES'}; reference loop just before "
+                f"{loop:.2f} s"
             )
         result = json.loads(reference)
         b = result["ballots"]
@@ -270,8 +285,8 @@ def central_tally(n, keep=None, runs=3, profile=False):
             and all(sum(s["votes"].values()) <= 3 * want for s in result["sections"])
         )
         print(
-            f"{expected['ballots']:,} ballots, whole `urne sync tally --json`: best {min(times):.2f} s "
-            f"of {runs} (target < 10 s); counted {b['counted']:,}, voided {b['voided']}, held "
+            f"{expected['ballots']:,} ballots, whole `urne sync tally --json`: best {min(times):.2f} s, "
+            f"median {sorted(times)[len(times) // 2]:.2f} s of {runs} (target < 10 s); counted {b['counted']:,}, voided {b['voided']}, held "
             f"{b['held']}: {'as expected' if sane else f'EXPECTED counted {want:,}'}"
         )
         if profile:
