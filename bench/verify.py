@@ -15,13 +15,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 
+from _measure import PeakTree  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 from fixtures_records import NOW, chain_records, make_enrolled  # noqa: E402
 
@@ -107,48 +107,19 @@ def per_record_ratio(root, rounds=3):
     return best, n
 
 
-def _tree_rss(pid):
-    """Proportional memory (PSS, bytes) of a process and its descendants, from /proc.
-
-    PSS splits pages shared after fork between the processes, so the sum is not inflated.
-    """
-    total, todo = 0, [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            with open(f"/proc/{p}/smaps_rollup") as f:
-                for line in f:
-                    if line.startswith("Pss:"):
-                        total += int(line.split()[1]) * 1024
-            with open(f"/proc/{p}/task/{p}/children") as f:
-                todo += [int(c) for c in f.read().split()]
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-    return total
-
-
 def timed_verify(root, folder):
     """Run `urne audit verify --json` on the folder; return (seconds, peak tree RSS, exit code)."""
     cmd = [sys.executable, "-c", "from urne_cli import main; main()", "audit", "verify"]
     cmd += ["--election", str(root / "election.urne"), "--json", str(folder)]
-    peak = [0]
     cpu = _children_cpu()
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-    def sample():
-        while proc.poll() is None:
-            peak[0] = max(peak[0], _tree_rss(proc.pid))
-            time.sleep(0.1)  # sampling /proc costs CPU: not too often
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    proc.wait()
+    with PeakTree(proc.pid) as peak:
+        proc.wait()
     elapsed = time.perf_counter() - start
-    sampler.join()
     if proc.returncode:
         sys.stderr.write(proc.stderr.read().decode())
-    return elapsed, _children_cpu() - cpu, peak[0], proc.returncode
+    return elapsed, _children_cpu() - cpu, peak.bytes, proc.returncode
 
 
 def _children_cpu():
