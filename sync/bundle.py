@@ -257,8 +257,12 @@ def _check_manifest(body, where):
         )
 
 
-def read_unverified_bundle(path):
-    """Check a bundle's structure before extracting anything; raise BundleError."""
+def read_unverified_bundle(path, *, file_hash=True):
+    """Check a bundle's structure before extracting anything; raise BundleError.
+
+    `file_hash=False` leaves `hash` (the whole file's SHA-256) None, for a reader that does not
+    key anything by it (the audit verifier): one pass of hashing less.
+    """
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -272,15 +276,19 @@ def read_unverified_bundle(path):
             raise BundleError(str(exc), where=str(path)) from exc
         manifest_bytes = bundlezip.read_member(f, members[MANIFEST])
         certificate_bytes = bundlezip.read_member(f, members[CERTIFICATE])
-        # One pass over the file: its own hash and the records member's hash and CRC.
-        f.seek(0)
-        file_sha, records_sha = hashlib.sha256(), hashlib.sha256()
+        # One pass over the file: its own hash (if asked) and the records member's hash and CRC.
         rec = members[RECORDS]
-        file_sha.update(f.read(rec.offset))
+        file_sha = None
+        if file_hash:
+            f.seek(0)
+            file_sha = hashlib.sha256(f.read(rec.offset))
+        records_sha = hashlib.sha256()
         for chunk in bundlezip.stream_member(f, rec):
-            file_sha.update(chunk)
             records_sha.update(chunk)
-        file_sha.update(f.read())
+            if file_sha is not None:
+                file_sha.update(chunk)
+        if file_sha is not None:
+            file_sha.update(f.read())
     doc = parse_canonical(manifest_bytes, where=f"{path.name}:{MANIFEST}")
     if not isinstance(doc, dict) or set(doc) != {"manifest", "signature"}:
         got = sorted(doc) if isinstance(doc, dict) else type(doc).__name__
@@ -290,8 +298,8 @@ def read_unverified_bundle(path):
     signature = crypto.from_hex(doc["signature"], size=64, where=f"{MANIFEST}.signature")
     _check_manifest(doc["manifest"], f"{MANIFEST}.manifest")
     return UnverifiedBundle(
-        path, size, file_sha.hexdigest(), doc["manifest"], signature, certificate_bytes, rec,
-        records_sha.hexdigest(),
+        path, size, file_sha.hexdigest() if file_sha is not None else None, doc["manifest"],
+        signature, certificate_bytes, rec, records_sha.hexdigest(),
     )  # fmt: skip
 
 
