@@ -5,10 +5,10 @@ Prints the load average at start, then per round the verifier's records per seco
 measurements of the raw verification rate on all cores, and their ratio on wall time and on CPU
 time (target >= 0.8); the best round; the peak memory of the whole verifier process tree (target
 < 200 MB). Adjacent raw measurements and best-of-rounds keep a loaded machine from skewing it.
+The raw rate verifies 2,000 distinct signatures in turn, like a bundle's (bench/_measure.py).
 """
 
 import argparse
-import multiprocessing
 import os
 import resource
 import shutil
@@ -21,8 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 
-from _measure import PeakTree  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+from _measure import PeakTree, raw_rate, signed_samples  # noqa: E402
 from fixtures_records import NOW, chain_records, make_enrolled  # noqa: E402
 
 from sync.bundle import bundle_name, write_bundle  # noqa: E402
@@ -48,31 +47,6 @@ def build(root, ballots, devices):
     return out
 
 
-def _raw_worker(args):
-    seconds, size = args
-    key = Ed25519PrivateKey.generate()
-    pub = key.public_key()
-    message = os.urandom(size)
-    sig = key.sign(message)
-    n, end, cpu = 0, time.perf_counter() + seconds, time.process_time()
-    while time.perf_counter() < end:
-        for _ in range(200):
-            pub.verify(sig, message)
-        n += 200
-    return n, time.process_time() - cpu
-
-
-def raw_rate(seconds=4.0, size=650):
-    """(verifications per second on all cores, per CPU-second) with one process per core."""
-    cores = os.cpu_count() or 1
-    with multiprocessing.get_context("fork").Pool(cores) as pool:
-        start = time.perf_counter()
-        results = pool.map(_raw_worker, [(seconds, size)] * cores)
-        elapsed = time.perf_counter() - start
-    n = sum(r[0] for r in results)
-    return n / elapsed, n / sum(r[1] for r in results)
-
-
 def per_record_ratio(root, rounds=3):
     """Best-of-rounds ratio raw verify CPU / verifier CPU per record, in one process.
 
@@ -92,17 +66,15 @@ def per_record_ratio(root, rounds=3):
     task = (cert.key, cert.device, cert.epoch, first, block)
     n = block.count(b"\n")
     audit_module._init_worker(election.bytes)
-    key = Ed25519PrivateKey.generate()
-    message = os.urandom(650)
-    sig, pub = key.sign(message), key.public_key()
+    pub, samples = signed_samples(n)
     best = 0.0
     for _ in range(rounds):
         cpu = time.process_time()
         audit_module._check_chunk(task)
         ours = time.process_time() - cpu
         cpu = time.process_time()
-        for _ in range(n):
-            pub.verify(sig, message)
+        for signature, message in samples:
+            pub.verify(signature, message)
         best = max(best, (time.process_time() - cpu) / ours)
     return best, n
 
@@ -187,6 +159,8 @@ def main():
         print(f"ratio (CPU time)      {cpu_best:.2f} best of {args.rounds}")
         peak = max(r["peak"] for r in rounds)
         print(f"peak memory (tree)    {peak / 1e6:.0f} MB PSS, worst round (target < 200 MB)")
+        same = raw_rate(repeat_one=True)[0]
+        print(f"raw, one signature    {same:,.0f}/s repeated (not the baseline: see _measure.py)")
         ratio, n = per_record_ratio(root)
         print(f"per-record ratio      {ratio:.2f} (raw verify CPU / verifier CPU, {n} records)")
         return max(r["code"] for r in rounds)
