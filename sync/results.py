@@ -260,7 +260,7 @@ def _run(section, rule, selections):
     """One rule over the section's counted selections, through the tally package (sync/tally/)."""
     from .tally import run_section
 
-    outcome = run_section(section, rule, selections).to_json()
+    outcome = run_section(section, rule, selections, shared=True).to_json()  # see collect
     return {
         "rule": rule,
         "selected": outcome["selected"],

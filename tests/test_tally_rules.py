@@ -241,10 +241,10 @@ def test_ballots_sharing_one_object_count_as_separate_copies(kind, data):
     shared = [data.draw(st.sampled_from(ballots)) for _ in range(data.draw(st.integers(1, 30)))]
     copies = [copy.deepcopy(b) for b in shared]
     inst = make_instance(projects, budget)
-    a, b = make_profile(inst, shared, kind), make_profile(inst, copies, kind)
+    a, b = make_profile(inst, shared, kind, shared=True), make_profile(inst, copies, kind)
     assert (a.score, a.votes, len(a.ballots)) == (b.score, b.votes, len(b.ballots))
     for rule in ("greedy", "equalshares/add1"):
-        one = run_rule(rule, projects, budget, shared, ballot_type=kind)
+        one = run_rule(rule, projects, budget, shared, ballot_type=kind, shared=True)
         two = run_rule(rule, projects, budget, copies, ballot_type=kind)
         assert one.to_json() == two.to_json()
 
@@ -252,5 +252,5 @@ def test_ballots_sharing_one_object_count_as_separate_copies(kind, data):
 def test_a_malformed_shared_ballot_is_named_by_its_first_index():
     bad = ["a", "a"]  # twice the same project
     with pytest.raises(TallyError) as err:
-        run("greedy", ballots=[["b"], bad, ["c"], bad])
+        run("greedy", ballots=[["b"], bad, ["c"], bad], shared=True)
     assert "ballots[1]" in str(err.value)

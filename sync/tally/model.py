@@ -188,8 +188,11 @@ def _check_ballot(kind, ballot, known, where):
             )
 
 
-def make_profile(instance, ballots, ballot_type):
-    """Validate the selections of one section and count exact integer scores and votes."""
+def make_profile(instance, ballots, ballot_type, *, shared=False):
+    """Validate the selections of one section and count exact integer scores and votes.
+
+    `shared=True`: many ballots are one object (see rules.run_rule), counted once each.
+    """
     if ballot_type not in BALLOT_TYPES:
         raise TallyError(
             "unknown ballot type",
@@ -202,35 +205,38 @@ def make_profile(instance, ballots, ballot_type):
     score = dict.fromkeys(instance.ids, 0)
     votes = dict.fromkeys(instance.ids, 0)
     # The central hands many ballots that are one shared object (same selections): check and
-    # count each distinct object once, times how many ballots hold it.
-    times = Counter(map(id, ballots))
-    distinct = (
-        dict(zip(map(id, ballots), ballots, strict=True)) if len(times) < len(ballots) else None
-    )
-    pairs = [(distinct[k], n) for k, n in times.items()] if distinct else [(b, 1) for b in ballots]
+    # count each distinct object once, times how many ballots hold it. Otherwise (a .pb file)
+    # the plain loops: asking whether objects are shared costs as much as they save.
+    if shared:
+        times = Counter(map(id, ballots))
+        distinct = dict(zip(map(id, ballots), ballots, strict=True))
+        weighted = [(distinct[k], n) for k, n in times.items()]
+    else:
+        weighted = [(b, 1) for b in ballots] if ballot_type != "approval" else None
+    each = [b for b, _ in weighted] if weighted is not None else ballots
     try:
         if ballot_type == "cumulative":
-            if not all(type(b) is dict for b, _ in pairs):
+            if not all(type(b) is dict for b in each):
                 raise TypeError
-            for b, n in pairs:
+            for b, n in weighted:
                 for pid, pts in b.items():
                     if type(pts) is not int or pts < 0:
                         raise TypeError
                     score[pid] += pts * n
                     votes[pid] += (pts > 0) * n
         else:
-            if not all(type(b) in (list, tuple) for b, _ in pairs):
+            if not all(type(b) in (list, tuple) for b in each):
                 raise TypeError
-            if any(len(set(b)) != len(b) for b, _ in pairs):
+            if any(len(set(b)) != len(b) for b in each):
                 raise TypeError
             if ballot_type == "ranked":
-                for b, n in pairs:
+                for b, n in weighted:
                     k = len(b)
                     for r, pid in enumerate(b):
                         score[pid] += (k - r) * n
                         votes[pid] += n
-            elif distinct:
-                for b, n in pairs:
+            elif weighted is not None:
+                for b, n in weighted:
                     for pid in b:
                         score[pid] += n
                         votes[pid] += n

@@ -18,12 +18,17 @@ def run_rule(
     threshold=None,
     min_per_canton=False,
     reserved=(),
+    shared=False,
 ):
-    """Tally one section: returns an Outcome (see the package docstring and docs/tally.md)."""
+    """Tally one section: returns an Outcome (see the package docstring and docs/tally.md).
+
+    `shared=True`: many ballots are one shared object (the central's tally): each distinct
+    object is checked and counted once, times its ballots.
+    """
     if rule not in RULES:
         raise TallyError("unknown rule", where="rule", expected="/".join(RULES), got=rule)
     instance = make_instance(projects, budget)
-    profile = make_profile(instance, ballots, ballot_type)
+    profile = make_profile(instance, ballots, ballot_type, shared=shared)
     if rule == "greedy-threshold" and threshold is None:
         raise TallyError(
             "greedy-threshold needs a threshold",
@@ -199,7 +204,7 @@ def _jsonable(value):
     return value
 
 
-def run_section(section, rule, selections):
+def run_section(section, rule, selections, *, shared=False):
     """Tally an election Section (sync/election.py) under `rule` from its counted selections."""
     tally = section.tally
     return run_rule(
@@ -211,4 +216,5 @@ def run_section(section, rule, selections):
         threshold=tally.get("threshold") or None,
         min_per_canton=bool(tally.get("min_per_canton")),
         reserved=tally.get("reserved") or (),
+        shared=shared,
     )
