@@ -7,7 +7,6 @@ accepted ballots always give byte-identical output (docs/duplicates.md, docs/for
 
 import gc
 import json
-from collections import Counter
 from contextlib import contextmanager
 from operator import itemgetter
 from typing import NamedTuple
@@ -15,6 +14,7 @@ from typing import NamedTuple
 from . import dedup
 from .canonical import canonical_bytes
 from .errors import TallyError
+from .tally.model import group_shared
 
 ONLINE_DEVICE = "~online"  # sorts after every device name ([a-z0-9-]) at the same quarter hour
 
@@ -22,8 +22,8 @@ ONLINE_DEVICE = "~online"  # sorts after every device name ([a-z0-9-]) at the sa
 class Ballot(NamedTuple):
     """One accepted ballot record, with its place in the deterministic order."""
 
-    # A named tuple, not a frozen dataclass: a million of these are built per tally (twice),
-    # and a frozen dataclass's __init__ costs about three times as much.
+    # A named tuple, not a frozen dataclass: a million of these are built per tally at
+    # 1,000,000 ballots, and a frozen dataclass's __init__ costs about three times as much.
     id: str
     device: str
     epoch: int
@@ -192,10 +192,10 @@ def resolve_all(election, records=None, *, groups=None, adjudications=(), collec
     return ballots, voided, resolution
 
 
-def counted_ballots(ballots, voided, resolution):
-    """The counted ballots, in id order."""
+def counted_ballots(ballots, voided, resolution, *, by_id=True):
+    """The counted ballots, in id order (`by_id=False`: in `ballots`' order, without a sort)."""
     skip = voided | resolution.excluded | resolution.held
-    return [ballots[i] for i in sorted(ballots) if i not in skip]
+    return [ballots[i] for i in (sorted(ballots) if by_id else ballots) if i not in skip]
 
 
 def compute(election, records=None, *, groups=None, adjudications=(), collected=None):
@@ -204,8 +204,7 @@ def compute(election, records=None, *, groups=None, adjudications=(), collected=
         election, records, groups=groups, adjudications=adjudications, collected=collected
     )
     # The rules do not depend on the ballots' order: no sort by id here (a second at 1,000,000).
-    skip = voided | resolution.excluded | resolution.held
-    counted = [b.selections for i, b in ballots.items() if i not in skip]
+    counted = [b.selections for b in counted_ballots(ballots, voided, resolution, by_id=False)]
     sections = [_section(s, counted) for s in election.sections]
     not_online = [i for i in resolution.excluded if not i.startswith(dedup.ONLINE_PREFIX)]
     return {
@@ -233,9 +232,8 @@ def _section(section, counted):
     profile = list(map(itemgetter(section.id), counted))
     # Ballots with the same selections share one object (see collect): score each distinct
     # object once and multiply by how many ballots hold it.
-    distinct = dict(zip(map(id, profile), profile, strict=True))
-    for key, times in Counter(map(id, profile)).items():
-        for pid, n in section.scores(distinct[key]).items():
+    for selection, times in group_shared(profile):
+        for pid, n in section.scores(selection).items():
             votes[pid] += times
             score[pid] += n * times
     rules = section.tally["rules"]

@@ -4,7 +4,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
-from itertools import chain
+from itertools import chain, repeat
 from math import lcm
 
 from ..errors import TallyError
@@ -188,6 +188,13 @@ def _check_ballot(kind, ballot, known, where):
             )
 
 
+def group_shared(ballots):
+    """[(ballot, how many)] of a list whose equal ballots may be one shared object (by identity)."""
+    times = Counter(map(id, ballots))
+    distinct = dict(zip(map(id, ballots), ballots, strict=True))
+    return [(distinct[k], n) for k, n in times.items()]
+
+
 def make_profile(instance, ballots, ballot_type, *, shared=False):
     """Validate the selections of one section and count exact integer scores and votes.
 
@@ -206,19 +213,14 @@ def make_profile(instance, ballots, ballot_type, *, shared=False):
     votes = dict.fromkeys(instance.ids, 0)
     # The central hands many ballots that are one shared object (same selections): check and
     # count each distinct object once, times how many ballots hold it. Otherwise (a .pb file)
-    # the plain loops: asking whether objects are shared costs as much as they save.
-    if shared:
-        times = Counter(map(id, ballots))
-        distinct = dict(zip(map(id, ballots), ballots, strict=True))
-        weighted = [(distinct[k], n) for k, n in times.items()]
-    else:
-        weighted = [(b, 1) for b in ballots] if ballot_type != "approval" else None
-    each = [b for b, _ in weighted] if weighted is not None else ballots
+    # the plain loops: asking whether objects are shared costs as much as it saves.
+    pairs = group_shared(ballots) if shared else None
+    each = [b for b, _ in pairs] if shared else ballots
     try:
         if ballot_type == "cumulative":
             if not all(type(b) is dict for b in each):
                 raise TypeError
-            for b, n in weighted:
+            for b, n in pairs or zip(ballots, repeat(1)):
                 for pid, pts in b.items():
                     if type(pts) is not int or pts < 0:
                         raise TypeError
@@ -230,13 +232,13 @@ def make_profile(instance, ballots, ballot_type, *, shared=False):
             if any(len(set(b)) != len(b) for b in each):
                 raise TypeError
             if ballot_type == "ranked":
-                for b, n in weighted:
+                for b, n in pairs or zip(ballots, repeat(1)):
                     k = len(b)
                     for r, pid in enumerate(b):
                         score[pid] += (k - r) * n
                         votes[pid] += n
-            elif weighted is not None:
-                for b, n in weighted:
+            elif shared:
+                for b, n in pairs:
                     for pid in b:
                         score[pid] += n
                         votes[pid] += n
