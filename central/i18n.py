@@ -15,19 +15,12 @@ from babel.numbers import format_decimal
 from flask import request, session
 from flask_babel import Babel, get_locale
 
+from web.languages import NATIVE_NAMES
+
 TRANSLATIONS = Path(__file__).parent / "translations"
 PUBLIC_LANGUAGES = ("fr", "en", "es", "eu", "oc")
 ORGANISER_LANGUAGES = ("fr", "en")
 ORGANISER_PREFIX = "/organisateur"
-
-# Each language named in itself, so a resident recognises their own.
-NATIVE_NAMES = {
-    "fr": "Français",
-    "en": "English",
-    "es": "Español",
-    "eu": "Euskara",
-    "oc": "Occitan",
-}
 
 
 def offered():

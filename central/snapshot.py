@@ -8,13 +8,13 @@ tie notes, and the receipt codes by state for the lookup page).
 """
 
 import json
-import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 
 from sync.canonical import canonical_bytes
+from sync.enroll import write_atomic
 from sync.groups import adjudication_bodies, current_groups
 from sync.publish import publish_public
 from sync.results import counted_ballots, resolve_all
@@ -23,16 +23,6 @@ from sync.tally.pabulib import dumps_pb
 
 SNAPSHOT = Path("web") / "snapshot.json"
 PUBLISHED = "published"
-
-
-def _write_atomic(path, data):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def _ties(section):
@@ -93,7 +83,7 @@ def publish_results(central, *, now):
     for section, sec_result in zip(election.sections, result["sections"], strict=True):
         selections = [b.selections[section.id] for b in counted]
         text = _pb(election, section, sec_result, selections, now)
-        _write_atomic(out / f"{section.id}.pb", text.encode("utf-8"))
+        write_atomic(out / f"{section.id}.pb", text.encode("utf-8"), replace=True)
     codes = dict(store.conn.execute("SELECT ballot, code FROM receipts"))
     counted_ids = {b.id for b in counted}
     held_ids = {i for i in res.held if i in ballots}
@@ -112,7 +102,7 @@ def publish_results(central, *, now):
             for name, ids in (("counted", counted_ids), ("held", held_ids), ("other", other_ids))
         },
     }
-    _write_atomic(home / SNAPSHOT, canonical_bytes(snapshot) + b"\n")
+    write_atomic(home / SNAPSHOT, canonical_bytes(snapshot) + b"\n", replace=True)
     return snapshot
 
 

@@ -7,16 +7,9 @@ from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
 from flask import current_app, session
 from flask_babel import Babel, get_locale
 
-TRANSLATIONS = Path(__file__).parent / "translations"
+from web.languages import NATIVE_NAMES
 
-# Each language named in itself, so a resident recognises their own.
-NATIVE_NAMES = {
-    "fr": "Français",
-    "en": "English",
-    "es": "Español",
-    "eu": "Euskara",
-    "oc": "Occitan",
-}
+TRANSLATIONS = Path(__file__).parent / "translations"
 
 
 def languages():

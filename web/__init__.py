@@ -1,1 +1,1 @@
-"""Web pieces shared by the kiosk and the central (Flask apps): security headers and secrets."""
+"""Web pieces shared by the kiosk and the central (Flask apps): security headers, secrets, language names."""
