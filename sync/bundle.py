@@ -1,6 +1,7 @@
 """Bundles: one zip of a device's certificate, its signed records and a signed manifest."""
 
 import hashlib
+import io
 import os
 import re
 from dataclasses import dataclass, field
@@ -153,9 +154,22 @@ class UnverifiedBundle:
     certificate_bytes: bytes
     records_member: bundlezip.Member
     records_sha256: str
+    data: bytes | None = field(default=None, repr=False)  # the file's bytes, when read whole
 
     def blocks(self, size=256 * 1024):
         """Yield (number of its first line, bytes of whole lines) from records.jsonl, streamed."""
+        if self.data is not None:
+            # Bytes in memory cannot change: hashed and CRC-checked once, by the reader.
+            rec = self.records_member
+            block = self.data[rec.offset : rec.offset + rec.size]
+            cut = block.rfind(b"\n") + 1
+            if cut != len(block):
+                line, rest = block.count(b"\n") + 1, len(block) - cut
+                if rest > MAX_LINE:
+                    raise _too_long(line, rest)
+                raise BundleError("last line has no newline", where=f"{RECORDS}:{line}")
+            yield 1, block
+            return
         sha = hashlib.sha256()
         rest, number = b"", 0
         with open(self.path, "rb") as f:
@@ -257,18 +271,22 @@ def _check_manifest(body, where):
         )
 
 
-def read_unverified_bundle(path, *, file_hash=True):
+def read_unverified_bundle(path, *, file_hash=True, data=None):
     """Check a bundle's structure before extracting anything; raise BundleError.
 
     `file_hash=False` leaves `hash` (the whole file's SHA-256) None, for a reader that does not
-    key anything by it (the audit verifier): one pass of hashing less.
+    key anything by it (the audit verifier): one pass of hashing less. `data`: the file's bytes,
+    already read whole (the central's import); `path` then only names it.
     """
     path = Path(path)
-    try:
-        size = path.stat().st_size
-        f = open(path, "rb")  # noqa: SIM115 - closed below
-    except OSError as exc:
-        raise BundleError(f"cannot read bundle ({exc.strerror})", where=str(path)) from exc
+    if data is not None:
+        size, f = len(data), io.BytesIO(data)
+    else:
+        try:
+            size = path.stat().st_size
+            f = open(path, "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise BundleError(f"cannot read bundle ({exc.strerror})", where=str(path)) from exc
     with f:
         try:
             members = bundlezip.read_layout(f, size, ORDER, LIMITS)
@@ -299,7 +317,7 @@ def read_unverified_bundle(path, *, file_hash=True):
     _check_manifest(doc["manifest"], f"{MANIFEST}.manifest")
     return UnverifiedBundle(
         path, size, file_sha.hexdigest() if file_sha is not None else None, doc["manifest"],
-        signature, certificate_bytes, rec, records_sha.hexdigest(),
+        signature, certificate_bytes, rec, records_sha.hexdigest(), data,
     )  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from .bundle import (
     read_unverified_bundle,
     verify_header,
 )
+from .central_schema import KEY_HEX, ballot_key
 from .records import RecordChecker, check_link, decode_line, genesis, record_hash
 
 
@@ -35,9 +36,11 @@ def verify_bundle_rows(source, election, revocations=None):
                 link = {"seq": this, "prev": this_prev}
                 check_link(link, expected_seq=seq, expected_prev=prev, where=f"{RECORDS}:{number}")
             prev = sha256(message).hexdigest()
+            ballot = fm["ballot"].decode()
             rows.append((
-                device, epoch, this, prev, this_prev, "ballot", fm["ballot"].decode(),
+                device, epoch, this, prev, this_prev, "ballot", ballot,
                 fm["channel"].decode(), fm["time"].decode(), fm["body"], signature,
+                int(ballot[:KEY_HEX], 16) >> 1,  # ballot_key(ballot), inline on the hot path
             ))  # fmt: skip
         else:
             where = f"{RECORDS}:{number}"
@@ -46,9 +49,11 @@ def verify_bundle_rows(source, election, revocations=None):
             check_link(body, expected_seq=seq, expected_prev=prev, where=where)
             checker.check_selections(body, where=where)
             prev = record_hash(body_bytes)
+            kind = body["type"]
             rows.append((
-                device, epoch, body["seq"], prev, body["prev"], body["type"], body.get("ballot"),
+                device, epoch, body["seq"], prev, body["prev"], kind, body.get("ballot"),
                 body.get("channel"), body["time"], bytes(body_bytes), signature,
+                ballot_key(body["ballot"]) if kind == "ballot" else None,
             ))  # fmt: skip
         seq += 1
     check_tail(m, len(rows), seq - 1, prev)

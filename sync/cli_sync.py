@@ -27,7 +27,10 @@ def sync():
 @sync.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option(
-    "--workers", type=int, default=None, help="Verification processes (default: all cores)."
+    "--workers",
+    type=int,
+    default=None,
+    help="Processes that verify and write the files (default: all cores).",
 )
 @domain_errors
 def import_command(paths, workers):

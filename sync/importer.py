@@ -1,18 +1,19 @@
-"""Importing many bundle files: verification spread over all cores, writes in this process."""
+"""Importing many bundle files: one worker per core verifies a file, then writes it itself."""
 
 import os
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from multiprocessing.util import Finalize
 from pathlib import Path
 
-from .bundle_rows import verify_bundle_rows
-from .central import import_bundle
+from .central import CentralStore, import_bundle
 from .election import read_package
 from .enroll import read_revocations
 from .errors import BundleError, UrneError
 
 SUFFIX = ".urne"
+CACHE = -32768  # PRAGMA cache_size: 32 MiB
 _worker = {}
 
 
@@ -51,62 +52,62 @@ def _with_present(store, result):
     return replace(result, present=row[0] if row else result.last - result.first + 1)
 
 
-def _init(package, revocations):
+def _init(package, revocations, home, now):
     election = read_package(package)
-    _worker["election"] = election
-    _worker["revocations"] = read_revocations(revocations, election) if revocations else None
+    # Each worker writes what it verified: no third process on the same cores to hand rows to,
+    # no pickling of them. BEGIN IMMEDIATE queues the writers (CentralStore.write).
+    store = CentralStore(home)
+    store.conn.execute(f"PRAGMA cache_size = {CACHE}")
+    Finalize(store, store.close, exitpriority=10)
+    _worker.update(
+        store=store, election=election, now=now,
+        revocations=read_revocations(revocations, election) if revocations else None,
+    )  # fmt: skip
 
 
-def _verify(path):
-    # Runs in a worker: ship back plain row tuples, not parsed bodies (pickling dominates else).
+def _import(store, election, path, *, revocations, now):
+    """Verify and import one file: (ImportResult, None) or (None, the error that refused it)."""
     try:
-        bundle, rows = verify_bundle_rows(path, _worker["election"], _worker["revocations"])
+        result = import_bundle(store, election, path, revocations=revocations, now=now)
     except UrneError as exc:
-        return None, None, exc
-    return bundle, rows, None
+        return None, exc
+    return _with_present(store, result), None
+
+
+def _in_worker(path):
+    w = _worker
+    return _import(w["store"], w["election"], path, revocations=w["revocations"], now=w["now"])
 
 
 def import_paths(central, paths, *, now, workers=None, progress=None):
     """Verify and import every bundle of paths; a list of Outcome (refusals do not stop it)."""
     files = bundle_files(paths)
     workers = workers or os.cpu_count() or 1
-    revocations = central.home / "revocations.urne"
-    revocations = revocations.read_bytes() if revocations.exists() else None
     outcomes = []
     # A bulk import inserts into the random-keyed ballot index: a 32 MiB page cache (default
-    # 2 MiB) keeps its pages in memory, about a tenth of the writing process's CPU at 100,000.
-    central.store.conn.execute("PRAGMA cache_size = -32768")
+    # 2 MiB) keeps its pages in memory.
+    central.store.conn.execute(f"PRAGMA cache_size = {CACHE}")
 
-    def write(path, verified, rows, error):
-        if error is None:
-            try:
-                result = import_bundle(
-                    central.store, central.election, path, revocations=central.revocations,
-                    now=now, verified=verified, rows=rows,
-                )  # fmt: skip
-                outcomes.append(Outcome(path, _with_present(central.store, result)))
-            except UrneError as exc:
-                outcomes.append(Outcome(path, error=exc))
-        else:
-            outcomes.append(Outcome(path, error=error))
+    def done(path, result, error):
+        outcomes.append(Outcome(path, result, error))
         if progress:
             progress(path)
 
     if workers > 1 and len(files) > 1:
-        init = (central.election.bytes, revocations)
+        revocations = central.home / "revocations.urne"
+        revocations = revocations.read_bytes() if revocations.exists() else None
+        init = (central.election.bytes, revocations, central.home, now)
         with ProcessPoolExecutor(workers, initializer=_init, initargs=init) as pool:
-            # A bounded window of bundles in flight keeps memory flat however many files come.
+            # A bounded window of files in flight keeps the parent's memory flat however many.
             pending = deque()
             for path in files:
-                pending.append((path, pool.submit(_verify, path)))
+                pending.append((path, pool.submit(_in_worker, path)))
                 if len(pending) >= 2 * workers:
-                    done, future = pending.popleft()
-                    write(done, *future.result())
+                    done(pending[0][0], *pending.popleft()[1].result())
             while pending:
-                done, future = pending.popleft()
-                write(done, *future.result())
+                done(pending[0][0], *pending.popleft()[1].result())
     else:
-        _init(central.election.bytes, revocations)
         for path in files:
-            write(path, *_verify(path))
+            args = (central.store, central.election, path)
+            done(path, *_import(*args, revocations=central.revocations, now=now))
     return outcomes

@@ -8,7 +8,9 @@
     bundle(name, recs, first=1, last=None) -> path of a real bundle of recs[first-1:last]
     open() -> sync.central_home.Central (close it, or use `with`)
 Events of `chain`: ("open", time), ("ballot", voter, channel, time[, clock]), ("void", time),
-("close", time); times are "YYYY-MM-DDTHH:MM". Ballot ids come from a seeded rng per device.
+("close", time); times are "YYYY-MM-DDTHH:MM". Ballot ids come from a seeded rng per device,
+or from `chain(..., ballot_ids=[...])` in turn.
+`downgrade(home, version)` makes a central database what an older Urne left (migration tests).
 """
 
 import itertools
@@ -77,9 +79,10 @@ class CentralKit:
     def open(self):
         return open_central(self.home)
 
-    def chain(self, name, events, *, seed=7):
+    def chain(self, name, events, *, seed=7, ballot_ids=()):
         """A real signed chain for device `name` from a list of events."""
         ctx = self.devices[name]
+        ballot_ids = iter(ballot_ids)
         rng = random.Random(f"{name}-{ctx.epoch}-{seed}")
         e = self.election
         prev = records.genesis(e.id, ctx.device, ctx.epoch)
@@ -115,7 +118,7 @@ class CentralKit:
                     e.id,
                     ephemeral=X25519PrivateKey.from_private_bytes(rng.randbytes(32)),
                 )
-                last_ballot = rng.randbytes(16).hex()
+                last_ballot = next(ballot_ids, None) or rng.randbytes(16).hex()
                 body = records.new_record(
                     "ballot", **common, seq=seq, prev=prev, ballot=last_ballot,
                     selections=SELECTIONS[seq % len(SELECTIONS)], channel=channel, lang="fr",
@@ -174,6 +177,20 @@ def make_central_kit(root, *, policy="hold", devices=("k1", "k2"), epoch=1):
             certificate_bytes=cert_bytes, voter_key=voter_key, receipt_key=receipt_key,
         )  # fmt: skip
     return kit
+
+
+def downgrade(home, version):
+    """Undo the central's migrations above `version`, as a central of an older Urne left it."""
+    import sqlite3
+
+    with sqlite3.connect(Path(home) / "central.db") as conn:
+        if version < 3:
+            conn.execute("DROP INDEX records_ballot_key")
+            conn.execute("ALTER TABLE records DROP COLUMN ballot_key")
+            conn.execute("CREATE INDEX records_ballot ON records (ballot) WHERE ballot IS NOT NULL")
+        if version < 2:
+            conn.execute("DROP TABLE push_nonces")
+        conn.execute(f"PRAGMA user_version = {int(version)}")
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from fixtures_central import NOW
+from fixtures_central import NOW, downgrade
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -144,6 +144,65 @@ def test_concurrent_imports_never_lock(central_kit):
     state = dump(kit.home)
     assert len(state["records"]) == 6 * 14
     assert {row[4] for row in state["devices"]} == {"complete"}
+
+
+def test_a_ballot_id_already_used_by_another_device_is_refused(central_kit):
+    kit = central_kit()
+    k1 = kit.chain("k1", events(["Ana", "Ben"]))
+    stolen = k1[2][2]["ballot"]  # Ben's ballot, replayed by k2 under its own key
+    k2 = kit.chain("k2", events(["Cy", "Dan"]), ballot_ids=[None, stolen])
+    with kit.open() as c:
+        import_bundle(c.store, c.election, kit.bundle("k1", k1), now=NOW)
+        before = dump(kit.home)
+        with pytest.raises(
+            ConflictError, match=f"ballot id {stolen} already used by k1 epoch 1 seq 3"
+        ):
+            import_bundle(c.store, c.election, kit.bundle("k2", k2), now=NOW)
+    after = dump(kit.home)
+    assert after["records"] == before["records"] and after["bundles"] == before["bundles"]
+
+
+def test_ballot_ids_sharing_their_key_prefix_are_distinct_ballots(central_kit):
+    from sync.central_schema import ballot_key
+
+    kit = central_kit()
+    # The index keys on the first 31 bits; ids alike there must still both count.
+    same = ["abcdef01" + "0" * 24, "abcdef00" + "f" * 24]
+    assert ballot_key(same[0]) == ballot_key(same[1])
+    k1 = kit.chain("k1", events(["Ana"]), ballot_ids=same[:1])
+    k2 = kit.chain("k2", events(["Ben"]), ballot_ids=same[1:])
+    with kit.open() as c:
+        for name, recs in (("k1", k1), ("k2", k2)):
+            assert import_bundle(c.store, c.election, kit.bundle(name, recs), now=NOW).added == 3
+    assert {r[7] for r in dump(kit.home)["records"] if r[6] == "ballot"} == set(same)
+
+
+def test_migration_3_keys_the_ballots_a_central_already_holds(central_kit):
+    from sync.central_schema import MIGRATIONS, ballot_key
+
+    kit = central_kit()
+    k1 = kit.chain("k1", events(["Ana", "Ben"]))
+    with kit.open() as c:
+        import_bundle(c.store, c.election, kit.bundle("k1", k1), now=NOW)
+    downgrade(kit.home, 2)
+    with kit.open() as c:
+        version = c.store.conn.execute("PRAGMA user_version").fetchone()[0]
+        keys = c.store.conn.execute("SELECT kind, ballot, ballot_key FROM records").fetchall()
+        indexes = {
+            r[0]
+            for r in c.store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+        }
+        # The replay check works on the keys the migration computed.
+        k2 = kit.chain("k2", events(["Cy"]), ballot_ids=[k1[1][2]["ballot"]])
+        with pytest.raises(ConflictError, match="already used by k1"):
+            import_bundle(c.store, c.election, kit.bundle("k2", k2), now=NOW)
+    assert version == len(MIGRATIONS) == 3
+    assert [k for kind, b, k in keys if kind == "ballot"] == [
+        ballot_key(b) for kind, b, k in keys if kind == "ballot"
+    ]
+    assert len([k for kind, _, k in keys if kind == "ballot"]) == 2
+    assert {k for kind, _, k in keys if kind != "ballot"} == {None}
+    assert "records_ballot_key" in indexes and "records_ballot" not in indexes
 
 
 def test_newer_schema_is_refused(tmp_path):

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from sync import bundlezip, crypto, enroll, records
 from sync.audit import audit
-from sync.bundle import CERTIFICATE, MANIFEST, RECORDS, verify_bundle
+from sync.bundle import CERTIFICATE, MANIFEST, RECORDS, read_unverified_bundle, verify_bundle
 from sync.bundle_rows import verify_bundle_rows
 from sync.canonical import canonical_bytes, parse_canonical
 from sync.election import build_package, read_package
@@ -393,6 +393,10 @@ def test_tamper_case_refused(kit, name, mutate, error, pattern):
     with pytest.raises(error, match=pattern) as again:
         verify_bundle_rows(path, ctx.election)
     assert type(again.value) is error and str(again.value) == str(info.value)
+    # ... and from the bytes in memory, as import_bundle reads them.
+    with pytest.raises(error, match=pattern) as memory:
+        verify_bundle_rows(read_unverified_bundle(path, data=path.read_bytes()), ctx.election)
+    assert type(memory.value) is error and str(memory.value) == str(info.value)
     # The parallel verifier refuses it with the same error.
     report = audit(ctx.election, [path], workers=1)
     assert not report.ok
@@ -487,6 +491,8 @@ def test_any_single_byte_change_is_detected(tmp_path, data):
         verify_bundle(path, ctx.election)
     with pytest.raises(UrneError):
         verify_bundle_rows(path, ctx.election)
+    with pytest.raises(UrneError):
+        verify_bundle_rows(read_unverified_bundle(path, data=path.read_bytes()), ctx.election)
 
 
 @pytest.mark.slow
