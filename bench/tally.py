@@ -1,7 +1,9 @@
 """Tally speed: prints figures (no asserts). Run: python3 bench/tally.py [--skip-pabutools]
 
 1. equalshares/add1 on Wieliczka 2023: whole process, ours vs pabutools, same outcome.
-2. equalshares/add1 on Warszawa 2020 Praga-Poludnie and Ursynow (target < 2 s each).
+2. equalshares/add1 on Warszawa 2020 Praga-Poludnie and Ursynow (target < 2 s each): in process
+   on one core and on all (the completion's runs are independent), then the whole
+   `urne tally` command (all cores) --runs times.
 3. equalshares/add1 on demo-size elections (55-60 voters, 1,500,000 budget: thousands of +1
    steps): the plain +1 loop against the default (skipped steps), same outcome (target < 1 s).
 4. greedy over 1,000,000 in-memory approval selections (target < 10 s).
@@ -17,6 +19,7 @@ import os
 import random
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -63,7 +66,7 @@ def whole_process(code, path, timeout=600):
     return time.perf_counter() - start, _children_cpu() - cpu, done.stdout.strip()
 
 
-def in_process(name):
+def in_process(name, workers=1):
     """(parse seconds, rule wall seconds, rule CPU seconds, outcome) of add1 on one file."""
     sys.path.insert(0, str(ROOT))
     from sync.tally import read_pb, run_rule
@@ -71,11 +74,27 @@ def in_process(name):
     start = time.perf_counter()
     pb = read_pb(DATA / name)
     parsed = time.perf_counter()
-    cpu = time.process_time()
+    cpu = time.process_time() + _children_cpu()
     out = run_rule(
-        "equalshares/add1", pb.project_list(), pb.budget, pb.ballots, ballot_type=pb.ballot_type
-    )
-    return parsed - start, time.perf_counter() - parsed, time.process_time() - cpu, out
+        "equalshares/add1", pb.project_list(), pb.budget, pb.ballots, ballot_type=pb.ballot_type,
+        workers=workers,
+    )  # fmt: skip
+    rule_cpu = time.process_time() + _children_cpu() - cpu
+    return parsed - start, time.perf_counter() - parsed, rule_cpu, out
+
+
+def whole_urne_tally(path, runs):
+    """[(wall, CPU)] of `urne tally FILE --rule equalshares/add1 --json`, whole processes."""
+    out = []
+    for _ in range(runs):
+        cpu, start = _children_cpu(), time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "urne_cli", "tally", str(path), "--rule", "equalshares/add1",
+             "--json"],
+            cwd=ROOT, capture_output=True, check=True, timeout=600,
+        )  # fmt: skip
+        out.append((time.perf_counter() - start, _children_cpu() - cpu))
+    return out
 
 
 def demo_sizes(seeds=(1, 2, 3, 4, 5), voters=55, projects=9):
@@ -305,7 +324,7 @@ def main():
         "--central-ballots", type=int, default=1_000_000, help="section 5's size (0: skip it)"
     )
     ap.add_argument("--keep", metavar="DIR", help="build section 5's central in DIR, reuse it")
-    ap.add_argument("--runs", type=int, default=3, help="timed tallies in section 5")
+    ap.add_argument("--runs", type=int, default=3, help="timed runs in sections 2 and 5")
     ap.add_argument("--only-central", action="store_true", help="run section 5 only")
     ap.add_argument("--profile", action="store_true", help="cProfile one tally in section 5")
     args = ap.parse_args()
@@ -331,11 +350,19 @@ def sections_1_to_4(args):
             f"faster (CPU {pabu_cpu / ours_cpu:.1f}x), {same}"
         )
     for name in ("Poland_Warszawa_2020_Praga-Poludnie.pb", "Poland_Warszawa_2020_Ursynow.pb"):
-        parse_s, rule_s, rule_cpu, out = in_process(name)
+        for workers in (1, os.cpu_count()):
+            parse_s, rule_s, rule_cpu, out = in_process(name, workers)
+            print(
+                f"{name}: equalshares/add1 in process, {workers} worker(s): {rule_s:.2f} s (CPU"
+                f" {rule_cpu:.2f} s; + parse {parse_s:.2f} s), {out.details['iterations']} runs,"
+                f" {len(out.selected)} funded, spent {out.spent}"
+            )
+        times = whole_urne_tally(DATA / name, args.runs)
+        walls = ", ".join(f"{w:.2f}" for w, _ in times)
         print(
-            f"{name}: equalshares/add1 {rule_s:.2f} s (CPU {rule_cpu:.2f} s; + parse "
-            f"{parse_s:.2f} s), {out.details['iterations']} runs, {len(out.selected)} funded, "
-            f"spent {out.spent}"
+            f"  whole `urne tally --rule equalshares/add1 --json` (all cores): {walls} s;"
+            f" median {statistics.median(w for w, _ in times):.2f} s (target < 2 s);"
+            f" CPU {', '.join(f'{c:.2f}' for _, c in times)} s"
         )
     for runs, plain_s, fast_s, same in demo_sizes():
         print(

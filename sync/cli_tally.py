@@ -1,6 +1,7 @@
 """`urne tally`: run a rule on a Pabulib file."""
 
 import json
+import os
 
 import click
 
@@ -10,7 +11,7 @@ from .tally import RULES, read_pb, run_rule
 from .tally.model import money_json
 
 
-def tally_pb(pb, rule):
+def tally_pb(pb, rule, workers=1):
     """Run `rule` on a parsed .pb (its META threshold feeds greedy-threshold and greedy-no-skip)."""
     threshold = pb.meta.get("min_project_score_threshold")
     if threshold is not None and rule in ("greedy-threshold", "greedy-no-skip"):
@@ -34,6 +35,7 @@ def tally_pb(pb, rule):
         pb.ballots,
         ballot_type=pb.ballot_type,
         threshold=threshold,
+        workers=workers,
     )
 
 
@@ -56,7 +58,8 @@ def tally(file, rule, as_json):
     rule = rule or pb.meta.get("rule")
     if rule not in RULES:
         raise TallyError("no usable rule", where="--rule", expected="/".join(RULES), got=rule)
-    outcome = tally_pb(pb, rule)
+    # A command of its own: the Equal Shares completions may use every core.
+    outcome = tally_pb(pb, rule, workers=os.cpu_count() or 1)
     if as_json:
         click.echo(json.dumps(outcome.to_json(), ensure_ascii=False, sort_keys=True))
         return

@@ -7,14 +7,16 @@ accepted ballots always give byte-identical output (docs/duplicates.md, docs/for
 
 import gc
 import json
+from collections import Counter
 from contextlib import contextmanager
+from itertools import chain as concat
+from itertools import repeat
 from operator import itemgetter
 from typing import NamedTuple
 
 from . import dedup
 from .canonical import canonical_bytes
 from .errors import TallyError
-from .tally.model import group_shared
 
 ONLINE_DEVICE = "~online"  # sorts after every device name ([a-z0-9-]) at the same quarter hour
 
@@ -203,8 +205,7 @@ def compute(election, records=None, *, groups=None, adjudications=(), collected=
     ballots, voided, resolution = resolve_all(
         election, records, groups=groups, adjudications=adjudications, collected=collected
     )
-    # The rules do not depend on the ballots' order: no sort by id here (a second at 1,000,000).
-    counted = [b.selections for b in counted_ballots(ballots, voided, resolution, by_id=False)]
+    counted = counted_selections(ballots, voided | resolution.excluded | resolution.held)
     sections = [_section(s, counted) for s in election.sections]
     not_online = [i for i in resolution.excluded if not i.startswith(dedup.ONLINE_PREFIX)]
     return {
@@ -212,7 +213,7 @@ def compute(election, records=None, *, groups=None, adjudications=(), collected=
         "policy": election.duplicate_policy,
         "sections": sections,
         "ballots": {
-            "counted": len(counted),
+            "counted": sum(n for _, n in counted),
             "held": sum(1 for i in resolution.held if i in ballots),
             "voided": len(voided),
             "excluded": len(not_online),
@@ -225,19 +226,35 @@ def compute(election, records=None, *, groups=None, adjudications=(), collected=
     }
 
 
+def counted_selections(ballots, skip):
+    """[(selections, how many counted ballots hold that very object)] of `ballots` minus `skip`.
+
+    Ballots with the same selections share one object (see collect): a million ballots come
+    down to their distinct selections, counted in C, and the few skipped ones taken off.
+    """
+    everything = list(map(itemgetter(5), ballots.values()))  # Ballot.selections
+    times = Counter(map(id, everything))
+    distinct = dict(zip(map(id, everything), everything, strict=True))
+    for i in skip:
+        b = ballots.get(i)
+        if b is not None:
+            times[id(b.selections)] -= 1
+    return [(distinct[k], n) for k, n in times.items() if n > 0]
+
+
 def _section(section, counted):
-    """One section's results from the counted ballots' selections (dicts by section id)."""
+    """One section's results from counted_selections (selections are dicts by section id)."""
     votes = {p["id"]: 0 for p in section.projects}
     score = {p["id"]: 0 for p in section.projects}
-    profile = list(map(itemgetter(section.id), counted))
-    # Ballots with the same selections share one object (see collect): score each distinct
-    # object once and multiply by how many ballots hold it.
-    for selection, times in group_shared(profile):
+    pairs = [(selections[section.id], n) for selections, n in counted]
+    for selection, times in pairs:
         for pid, n in section.scores(selection).items():
             votes[pid] += times
             score[pid] += n * times
+    # The rules do not depend on the ballots' order: each distinct selection, times its ballots.
+    profile = list(concat.from_iterable(repeat(s, n) for s, n in pairs))
     rules = section.tally["rules"]
-    outcomes = [_run(section, rule, profile) for rule in rules]
+    outcomes = [_run(section, rule, profile, pairs) for rule in rules]
     first = outcomes[0]
     out = {
         "id": section.id,
@@ -254,11 +271,11 @@ def _section(section, counted):
     return out
 
 
-def _run(section, rule, selections):
+def _run(section, rule, selections, counts):
     """One rule over the section's counted selections, through the tally package (sync/tally/)."""
     from .tally import run_section
 
-    outcome = run_section(section, rule, selections, shared=True).to_json()  # see collect
+    outcome = run_section(section, rule, selections, counts=counts).to_json()
     return {
         "rule": rule,
         "selected": outcome["selected"],

@@ -184,6 +184,8 @@ def downgrade(home, version):
     import sqlite3
 
     with sqlite3.connect(Path(home) / "central.db") as conn:
+        if version < 4:
+            conn.execute("DROP INDEX tags_tag")
         if version < 3:
             conn.execute("DROP INDEX records_ballot_key")
             conn.execute("ALTER TABLE records DROP COLUMN ballot_key")

@@ -196,7 +196,7 @@ def test_migration_3_keys_the_ballots_a_central_already_holds(central_kit):
         k2 = kit.chain("k2", events(["Cy"]), ballot_ids=[k1[1][2]["ballot"]])
         with pytest.raises(ConflictError, match="already used by k1"):
             import_bundle(c.store, c.election, kit.bundle("k2", k2), now=NOW)
-    assert version == len(MIGRATIONS) == 3
+    assert version == len(MIGRATIONS) == 4
     assert [k for kind, b, k in keys if kind == "ballot"] == [
         ballot_key(b) for kind, b, k in keys if kind == "ballot"
     ]

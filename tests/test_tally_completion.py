@@ -196,3 +196,27 @@ def test_big_warszawa_files_keep_the_plain_loop_and_the_bound_holds(pabulib_dir,
     assert mes_run(data, t0)[1:4:2] == (spent, trace)
     for i in range(1, min(_steps_within(t0, data.scale, bound), 5) + 1):
         assert mes_run(data, t0 + i * data.scale)[3] == trace
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(many_step_electorates(), st.sampled_from(COMPLETIONS), st.integers(0, 3))
+def test_runs_on_several_processes_give_the_plain_loops_outcome(election, completion, serial):
+    from sync.tally import completion as module
+
+    data, t0 = _data(*election)
+    ref = _add1_reference(data, t0, completion)
+    before, module.SERIAL_RUNS = module.SERIAL_RUNS, serial  # reach the forked runs early
+    try:
+        assert _add1_reference(data, t0, completion, workers=2) == ref
+        assert _add1_reference(data, t0, completion, workers=3) == ref
+    finally:
+        module.SERIAL_RUNS = before
+
+
+def test_a_real_file_on_two_processes_gives_the_same_outcome(pabulib_dir):
+    pb = read_pb(pabulib_dir / "Poland_Swiecie_2023.pb")  # 227 runs of the plain loop
+    data, t0 = _data(pb.project_list(), pb.budget, pb.ballots, pb.ballot_type)
+    for completion in COMPLETIONS:
+        ref = _add1_reference(data, t0, completion)
+        assert ref[3]["iterations"] > 100
+        assert _add1_reference(data, t0, completion, workers=2) == ref, completion

@@ -1,5 +1,8 @@
 """Equal Shares and its completions: pabutools' add1, and Wieliczka's add1 with comparison."""
 
+import multiprocessing
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 from fractions import Fraction
 
 from .affine import Columns, affine_run
@@ -13,6 +16,10 @@ PLAIN_RUNS = 256
 # An affine run costs 2 to 15 plain ones (demo 2, Assen 3, Swiecie 14): after AFFINE_TRIAL of
 # them, go on only while they skip AFFINE_GAIN steps each on average.
 AFFINE_TRIAL, AFFINE_GAIN = 8, 16
+# With workers > 1, the plain loop's runs after its first SERIAL_RUNS are computed `workers` at
+# a time (each run depends only on its budget): forking costs what a few runs do.
+SERIAL_RUNS = 8
+_shared = {}  # the MesData that forked workers inherit
 
 
 def _exhaustive(data, selected_cols, spent):
@@ -21,8 +28,12 @@ def _exhaustive(data, selected_cols, spent):
     return all(j in chosen or spent + data.cost[j] > data.budget for j in data.eligible)
 
 
-def equal_shares(instance, profile, *, completion=None, candidates=None):
-    """MES, or its 'add1' / 'add1-comparison' completion: (ids, spent, ties, details)."""
+def equal_shares(instance, profile, *, completion=None, candidates=None, workers=1):
+    """MES, or its 'add1' / 'add1-comparison' completion: (ids, spent, ties, details).
+
+    `workers` > 1: the completion's runs on that many processes (forked; a command line, not a
+    threaded server). The outcome is the same: only the order in which runs are computed changes.
+    """
     # add1 (pabutools): start at budget/n per voter; while not exhaustive, add one currency unit
     # per voter and rerun; stop at the first exhaustive outcome, or keep the previous one when
     # the next would overspend. add1-comparison goes on past exhaustive outcomes.
@@ -32,7 +43,7 @@ def equal_shares(instance, profile, *, completion=None, candidates=None):
     t0 = Fraction(data.budget, profile.n)
     if completion is not None and len(data.mult) * len(data.eligible) <= JUMP_SIZE:
         return _add1_jumping(data, t0, completion, plain=PLAIN_RUNS)
-    return _add1_reference(data, t0, completion)
+    return _add1_reference(data, t0, completion, workers)
 
 
 def _result(data, sel, spent, ties, t, iterations):
@@ -40,22 +51,68 @@ def _result(data, sel, spent, ties, t, iterations):
     return sel, Fraction(spent, data.scale), ties, details
 
 
-def _add1_reference(data, t, completion):
+def _add1_reference(data, t, completion, workers=1):
     """The plain loop: one MES run per step of one currency unit (the rule's definition)."""
-    step = data.scale  # one currency unit in scaled units
     sel, spent, ties, trace = mes_run(data, t)
     iterations = 1
-    if completion is not None:
-        while completion == "add1-comparison" or not _exhaustive(data, trace, spent):
-            nxt = mes_run(data, t + step, hints=trace)
+
+    def done():
+        return completion != "add1-comparison" and _exhaustive(data, trace, spent)
+
+    if completion is None or done():
+        return _result(data, sel, spent, ties, t, iterations)
+    runs = _runs_after(data, t, trace, workers)
+    try:
+        for t_next, nxt in runs:
             iterations += 1
             if nxt[1] > data.budget:
                 break
-            t += step
+            t = t_next
             sel, spent, ties, trace = nxt
-            if len(trace) == len(data.eligible):
-                break  # every candidate funded: more money cannot change anything
+            if len(trace) == len(data.eligible) or done():
+                break  # every candidate funded (more money cannot change anything), or done
+    finally:
+        runs.close()
     return _result(data, sel, spent, ties, t, iterations)
+
+
+def _runs_after(data, t, trace, workers):
+    """(t + k x step, mes_run there) for k = 1, 2, ... in order; later ones `workers` at a time.
+
+    Each run takes the latest trace known as hints (a faster search, never another result).
+    """
+    step = data.scale  # one currency unit in scaled units
+    serial = SERIAL_RUNS if workers > 1 else None
+    while serial is None or serial > 0:
+        serial = serial and serial - 1
+        t += step
+        out = mes_run(data, t, hints=trace)
+        trace = out[3]
+        yield t, out
+    _shared["data"] = data
+    try:
+        # fork: the workers inherit the MesData instead of receiving it pickled.
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            pending = deque()
+            try:
+                while True:
+                    while len(pending) < workers:
+                        t += step
+                        pending.append((t, pool.submit(_forked_run, t, trace)))
+                    at, future = pending.popleft()
+                    out = future.result()
+                    trace = out[3]
+                    yield at, out
+            finally:
+                for _, future in pending:
+                    future.cancel()  # the consumer stopped: runs not started are dropped
+    finally:
+        _shared.clear()
+
+
+def _forked_run(t, hints):
+    return mes_run(_shared["data"], t, hints=hints)
 
 
 def _add1_jumping(data, t, completion, plain=0):
@@ -125,9 +182,11 @@ def compare(profile, mes_sel, greedy_sel):
     return prefers_mes, prefers_greedy
 
 
-def add1_comparison(instance, profile):
+def add1_comparison(instance, profile, workers=1):
     """Wieliczka 2023: MES add1 to the last fitting budget, then greedy wins only if more prefer it."""
-    sel, spent, ties, details = equal_shares(instance, profile, completion="add1-comparison")
+    sel, spent, ties, details = equal_shares(
+        instance, profile, completion="add1-comparison", workers=workers
+    )
     g_sel, g_spent, g_ties = greedy(instance, profile)
     pm, pg = compare(profile, sel, g_sel)
     details = dict(details, prefers_mes=pm, prefers_greedy=pg, chosen="equalshares")

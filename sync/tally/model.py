@@ -195,10 +195,11 @@ def group_shared(ballots):
     return [(distinct[k], n) for k, n in times.items()]
 
 
-def make_profile(instance, ballots, ballot_type, *, shared=False):
+def make_profile(instance, ballots, ballot_type, *, shared=False, counts=None):
     """Validate the selections of one section and count exact integer scores and votes.
 
     `shared=True`: many ballots are one object (see rules.run_rule), counted once each.
+    `counts`: group_shared(ballots), when the caller has it already (implies shared).
     """
     if ballot_type not in BALLOT_TYPES:
         raise TallyError(
@@ -214,7 +215,8 @@ def make_profile(instance, ballots, ballot_type, *, shared=False):
     # The central hands many ballots that are one shared object (same selections): check and
     # count each distinct object once, times how many ballots hold it. Otherwise (a .pb file)
     # the plain loops: asking whether objects are shared costs as much as it saves.
-    pairs = group_shared(ballots) if shared else None
+    shared = shared or counts is not None
+    pairs = (counts if counts is not None else group_shared(ballots)) if shared else None
     each = [b for b, _ in pairs] if shared else ballots
     try:
         if ballot_type == "cumulative":

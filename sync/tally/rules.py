@@ -19,16 +19,20 @@ def run_rule(
     min_per_canton=False,
     reserved=(),
     shared=False,
+    counts=None,
+    workers=1,
 ):
     """Tally one section: returns an Outcome (see the package docstring and docs/tally.md).
 
     `shared=True`: many ballots are one shared object (the central's tally): each distinct
-    object is checked and counted once, times its ballots.
+    object is checked and counted once, times its ballots. `counts`: those (object, ballots)
+    pairs (model.group_shared), if the caller has them already. `workers`: processes for the
+    Equal Shares completions (see completion.equal_shares).
     """
     if rule not in RULES:
         raise TallyError("unknown rule", where="rule", expected="/".join(RULES), got=rule)
     instance = make_instance(projects, budget)
-    profile = make_profile(instance, ballots, ballot_type, shared=shared)
+    profile = make_profile(instance, ballots, ballot_type, shared=shared, counts=counts)
     if rule == "greedy-threshold" and threshold is None:
         raise TallyError(
             "greedy-threshold needs a threshold",
@@ -51,7 +55,7 @@ def run_rule(
             p for p in instance.ids if instance.category.get(p) == category and p not in selected
         ]
         sel, spent, t, _ = _apply(
-            rule, instance.restrict(ids, min(amount, left)), profile, threshold
+            rule, instance.restrict(ids, min(amount, left)), profile, threshold, workers
         )
         selected += sel
         left -= spent
@@ -66,7 +70,7 @@ def run_rule(
         details["per_canton"] = sel
     # 3. The rule on everything else, with what is left.
     ids = [p for p in instance.ids if p not in selected]
-    sel, spent, t, d = _apply(rule, instance.restrict(ids, left), profile, threshold)
+    sel, spent, t, d = _apply(rule, instance.restrict(ids, left), profile, threshold, workers)
     selected += sel
     ties += t
     details.update(d)
@@ -105,7 +109,7 @@ def _envelopes(instance, reserved):
     return out
 
 
-def _apply(rule, instance, profile, threshold):
+def _apply(rule, instance, profile, threshold, workers=1):
     """(selected, spent, ties, details) of one rule on an instance."""
     if rule == "greedy":
         return (*greedy(instance, profile), {})
@@ -116,8 +120,8 @@ def _apply(rule, instance, profile, threshold):
     if rule == "equalshares":
         return equal_shares(instance, profile)
     if rule == "equalshares/add1":
-        return equal_shares(instance, profile, completion="add1")
-    return add1_comparison(instance, profile)
+        return equal_shares(instance, profile, completion="add1", workers=workers)
+    return add1_comparison(instance, profile, workers=workers)
 
 
 def _per_canton(instance, profile, already, left, threshold):
@@ -204,7 +208,7 @@ def _jsonable(value):
     return value
 
 
-def run_section(section, rule, selections, *, shared=False):
+def run_section(section, rule, selections, *, shared=False, counts=None):
     """Tally an election Section (sync/election.py) under `rule` from its counted selections."""
     tally = section.tally
     return run_rule(
@@ -217,4 +221,5 @@ def run_section(section, rule, selections, *, shared=False):
         min_per_canton=bool(tally.get("min_per_canton")),
         reserved=tally.get("reserved") or (),
         shared=shared,
+        counts=counts,
     )
