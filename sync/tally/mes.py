@@ -9,6 +9,7 @@ margin is below REL is re-decided exactly (see docs/tally.md, "Exactness").
 """
 
 from fractions import Fraction
+from itertools import chain
 from math import gcd
 
 import numpy as np
@@ -39,19 +40,23 @@ class MesData:
         if len(groups) > 0.6 * profile.n:  # few identical ballots: one entry per voter is faster
             groups = [(items, 1) for items, m in groups for _ in range(m)]
         self.mult = np.array([m for _, m in groups], dtype=np.int64)
-        rows = [[] for _ in ids]
-        pts = [[] for _ in ids]
-        for g, (items, _) in enumerate(groups):
-            for p, w in items:
-                j = col.get(p)
-                if j is not None:
-                    rows[j].append(g)
-                    pts[j].append(w)
+        # Every (group, project, points) entry at once; a stable sort by column keeps each
+        # column's groups in increasing order (what a loop appending them would give).
+        sizes = np.fromiter((len(items) for items, _ in groups), dtype=np.int64, count=len(groups))
+        entries = list(chain.from_iterable(items for items, _ in groups))
+        cols = np.fromiter((col.get(p, -1) for p, _ in entries), dtype=np.int64, count=len(entries))
+        points = np.fromiter((w for _, w in entries), dtype=np.int64, count=len(entries))
+        group_of = np.repeat(np.arange(len(groups), dtype=np.int64), sizes)
+        keep = cols >= 0
+        cols, points, group_of = cols[keep], points[keep], group_of[keep]
+        order = np.argsort(cols, kind="stable")
+        bounds = np.cumsum(np.bincount(cols, minlength=len(ids)))[:-1]
+        rows = np.split(group_of[order], bounds)
+        pts = np.split(points[order], bounds)
         # Per column: supporter groups and, as floats, their weight, count and weight x count.
         self.cols = []
         for j in range(len(ids)):
-            idx = np.array(rows[j], dtype=np.int64)
-            w = np.array(pts[j], dtype=np.int64)
+            idx, w = rows[j], pts[j]
             m = self.mult[idx]
             self.cols.append(
                 (idx, w.astype(np.float64), m.astype(np.float64), (w * m).astype(np.float64))

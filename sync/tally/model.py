@@ -152,7 +152,7 @@ class Profile:
 def _weights(kind, ballot):
     # The score a ballot gives each project: 1 per approval, the points, or k..1 by rank.
     if kind in ("approval", "knapsack"):
-        return tuple((p, 1) for p in sorted(ballot))
+        return tuple(zip(sorted(ballot), repeat(1)))
     if kind == "cumulative":
         return tuple(sorted((p, w) for p, w in ballot.items() if w))
     k = len(ballot)

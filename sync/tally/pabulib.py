@@ -236,10 +236,10 @@ def _votes(start, header, rows, kind, known):
             _fail(line, "duplicate voter_id", "unique voters", voter)
         seen.add(voter)
         text = row["vote"].strip()
-        ids = [v.strip() for v in text.split(",")] if text else []
-        for pid in ids:
-            if pid not in known:
-                _fail(line, "vote for an unknown project", "a project_id of PROJECTS", repr(pid))
+        ids = list(map(str.strip, text.split(","))) if text else []
+        if not known.issuperset(ids):  # in C; the loop only names the culprit
+            pid = next(pid for pid in ids if pid not in known)
+            _fail(line, "vote for an unknown project", "a project_id of PROJECTS", repr(pid))
         if len(set(ids)) != len(ids):
             _fail(line, "project listed twice in one vote", "distinct ids", text)
         if kind == "cumulative":
