@@ -158,23 +158,13 @@ class UnverifiedBundle:
 
     def blocks(self, size=256 * 1024):
         """Yield (number of its first line, bytes of whole lines) from records.jsonl, streamed."""
-        if self.data is not None:
-            # Bytes in memory cannot change: hashed and CRC-checked once, by the reader.
-            rec = self.records_member
-            block = self.data[rec.offset : rec.offset + rec.size]
-            cut = block.rfind(b"\n") + 1
-            if cut != len(block):
-                line, rest = block.count(b"\n") + 1, len(block) - cut
-                if rest > MAX_LINE:
-                    raise _too_long(line, rest)
-                raise BundleError("last line has no newline", where=f"{RECORDS}:{line}")
-            yield 1, block
-            return
-        sha = hashlib.sha256()
+        # Bytes in memory cannot change after the reader hashed them: no second hash then.
+        sha = hashlib.sha256() if self.data is None else None
         rest, number = b"", 0
-        with open(self.path, "rb") as f:
+        with open(self.path, "rb") if self.data is None else io.BytesIO(self.data) as f:
             for chunk in bundlezip.stream_member(f, self.records_member, chunk=size):
-                sha.update(chunk)
+                if sha is not None:
+                    sha.update(chunk)
                 data = rest + chunk
                 cut = data.rfind(b"\n") + 1
                 rest = data[cut:]
@@ -187,7 +177,7 @@ class UnverifiedBundle:
         if rest:
             raise BundleError("last line has no newline", where=f"{RECORDS}:{number + 1}")
         # The file is read twice; refuse it if it changed in between.
-        if sha.hexdigest() != self.records_sha256:
+        if sha is not None and sha.hexdigest() != self.records_sha256:
             raise BundleError("bundle changed while it was being verified", where=str(self.path))
 
     def lines(self):

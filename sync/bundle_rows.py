@@ -10,7 +10,7 @@ from .bundle import (
     read_unverified_bundle,
     verify_header,
 )
-from .central_schema import KEY_HEX, ballot_key
+from .central_schema import ballot_key
 from .records import RecordChecker, check_link, decode_line, genesis, record_hash
 
 
@@ -40,7 +40,7 @@ def verify_bundle_rows(source, election, revocations=None):
             rows.append((
                 device, epoch, this, prev, this_prev, "ballot", ballot,
                 fm["channel"].decode(), fm["time"].decode(), fm["body"], signature,
-                int(ballot[:KEY_HEX], 16) >> 1,  # ballot_key(ballot), inline on the hot path
+                ballot_key(ballot),
             ))  # fmt: skip
         else:
             where = f"{RECORDS}:{number}"

@@ -286,13 +286,20 @@ def _find_fork(c, bundle, rows):
     # Looked up by ballot_key, a prefix shared by other ids now and then: whole ids compared.
     ballots = {row[6]: (row[0], row[1], row[2]) for row in rows if row[5] == "ballot"}
     keys = sorted({row[11] for row in rows if row[5] == "ballot"})
-    for i in range(0, len(keys), 500):
-        chunk = keys[i : i + 500]
-        sql = f"SELECT ballot, device, epoch, seq FROM records WHERE ballot_key IN ({','.join('?' * len(chunk))})"  # noqa: S608, E501 - placeholders only
-        for ballot, device, epoch, seq in c.execute(sql, chunk):
-            if ballot in ballots and (device, epoch, seq) != ballots[ballot]:
-                return f"ballot id {ballot} already used by {device} epoch {epoch} seq {seq}"
+    sql = "SELECT ballot, device, epoch, seq FROM records WHERE ballot_key IN ({})"
+    for ballot, device, epoch, seq in select_in(c, sql, keys):
+        if ballot in ballots and (device, epoch, seq) != ballots[ballot]:
+            return f"ballot id {ballot} already used by {device} epoch {epoch} seq {seq}"
     return None
+
+
+def select_in(conn, sql, values, size=500):
+    """Rows of `sql`, whose one `IN ({})` takes `values`, asked `size` values at a time."""
+    rows = []
+    for i in range(0, len(values), size):
+        chunk = values[i : i + size]
+        rows += conn.execute(sql.format(",".join("?" * len(chunk))), chunk).fetchall()
+    return rows
 
 
 def _new_rows(c, bundle, rows):

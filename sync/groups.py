@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from . import dedup
+from .central import select_in
 from .crypto import load_private_key, public_bytes
 from .election import open_secret
 from .errors import ConflictError, KeyFileError, RecordError
@@ -142,18 +143,9 @@ def _tags_seen_twice(conn, online):
     }
     counts = Counter(online)
     twice.update(tag for tag, n in counts.items() if n > 1)
-    known = _chunked(conn, "SELECT DISTINCT tag FROM tags WHERE tag IN ({})", list(counts))
+    known = select_in(conn, "SELECT DISTINCT tag FROM tags WHERE tag IN ({})", list(counts))
     twice.update(tag for (tag,) in known)
-    return _chunked(conn, "SELECT ballot, tag FROM tags WHERE tag IN ({})", sorted(twice))
-
-
-def _chunked(conn, sql, values, size=500):
-    """Rows of `sql` (one IN list of placeholders) over `values`, `size` at a time."""
-    rows = []
-    for i in range(0, len(values), size):
-        chunk = values[i : i + size]
-        rows += conn.execute(sql.format(",".join("?" * len(chunk))), chunk).fetchall()
-    return rows
+    return select_in(conn, "SELECT ballot, tag FROM tags WHERE tag IN ({})", sorted(twice))
 
 
 def groups_bytes(store):

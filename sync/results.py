@@ -194,10 +194,15 @@ def resolve_all(election, records=None, *, groups=None, adjudications=(), collec
     return ballots, voided, resolution
 
 
-def counted_ballots(ballots, voided, resolution, *, by_id=True):
-    """The counted ballots, in id order (`by_id=False`: in `ballots`' order, without a sort)."""
-    skip = voided | resolution.excluded | resolution.held
-    return [ballots[i] for i in (sorted(ballots) if by_id else ballots) if i not in skip]
+def not_counted(voided, resolution):
+    """Ids of the ballots that do not count: voided, set aside or held as duplicates."""
+    return voided | resolution.excluded | resolution.held
+
+
+def counted_ballots(ballots, voided, resolution):
+    """The counted ballots, in id order."""
+    skip = not_counted(voided, resolution)
+    return [ballots[i] for i in sorted(ballots) if i not in skip]
 
 
 def compute(election, records=None, *, groups=None, adjudications=(), collected=None):
@@ -205,7 +210,7 @@ def compute(election, records=None, *, groups=None, adjudications=(), collected=
     ballots, voided, resolution = resolve_all(
         election, records, groups=groups, adjudications=adjudications, collected=collected
     )
-    counted = counted_selections(ballots, voided | resolution.excluded | resolution.held)
+    counted = counted_selections(ballots, not_counted(voided, resolution))
     sections = [_section(s, counted) for s in election.sections]
     not_online = [i for i in resolution.excluded if not i.startswith(dedup.ONLINE_PREFIX)]
     return {
