@@ -69,24 +69,19 @@ def test_certify_assigns_new_epochs(folder):
     enroll.install_certificate(tmp_path / "kiosk", (tmp_path / "c2").read_bytes(), election)
 
 
-def test_certify_with_wrong_passphrase(folder):
+@pytest.mark.parametrize(
+    "passphrase, message",
+    [("wrong\n", "cannot load private key"), ("", "empty passphrase file")],
+    ids=["wrong", "empty"],
+)
+def test_a_bad_passphrase_file_is_refused_cleanly(folder, passphrase, message):
     tmp_path, _ = folder
-    (tmp_path / "pass").write_text("wrong\n")
+    (tmp_path / "pass").write_text(passphrase)
     request = str(tmp_path / "kiosk" / "enrollment-request.json")
     result = CliRunner().invoke(
         authority, ["certify", request, *_args(tmp_path, "--out", str(tmp_path / "c"))]
     )
-    assert result.exit_code == 1 and "cannot load private key" in result.output
-
-
-def test_empty_passphrase_file_is_refused_cleanly(folder):
-    tmp_path, _ = folder
-    (tmp_path / "pass").write_text("")
-    request = str(tmp_path / "kiosk" / "enrollment-request.json")
-    result = CliRunner().invoke(
-        authority, ["certify", request, *_args(tmp_path, "--out", str(tmp_path / "c"))]
-    )
-    assert result.exit_code == 1 and "empty passphrase file" in result.output
+    assert result.exit_code == 1 and message in result.output
     assert isinstance(result.exception, SystemExit)  # a message, not a traceback
 
 
