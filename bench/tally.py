@@ -247,7 +247,8 @@ def profile_tally(home, top=18):
     from sync.central_home import open_central
     from sync.cli_common import utc_now
     from sync.publish import central_result
-    from sync.results import gc_paused, tally_json
+    from sync.results import tally_json
+    from sync.tally.model import gc_paused
 
     prof = cProfile.Profile()
     prof.enable()

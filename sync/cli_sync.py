@@ -123,7 +123,8 @@ def tally_command(as_json):
     Example: urne sync tally --json
     """
     from .publish import central_result
-    from .results import gc_paused, tally_json
+    from .results import tally_json
+    from .tally.model import gc_paused
 
     # Millions of acyclic tuples (records, tags, ballots) at 1,000,000 ballots: the cyclic
     # collector would only rescan them, several seconds in all.

@@ -5,10 +5,8 @@ decisions: nothing depends on import order or time, and the JSON is canonical, s
 accepted ballots always give byte-identical output (docs/duplicates.md, docs/format.md).
 """
 
-import gc
 import json
 from collections import Counter
-from contextlib import contextmanager
 from itertools import chain as concat
 from itertools import repeat
 from operator import itemgetter
@@ -17,6 +15,7 @@ from typing import NamedTuple
 from . import dedup
 from .canonical import canonical_bytes
 from .errors import TallyError
+from .tally.model import gc_paused
 
 ONLINE_DEVICE = "~online"  # sorts after every device name ([a-z0-9-]) at the same quarter hour
 
@@ -49,19 +48,6 @@ _HEAD, _CHANNEL = b'{"ballot":"', b'","channel":"'
 _TAIL = b'","type":"ballot","v":1,"voter":"'  # then 160 hex digits and "}
 _TIME = b',"time":"'
 _SELECTIONS, _SEQ = b',"selections":', b',"seq":'
-
-
-@contextmanager
-def gc_paused():
-    """Pause the cyclic garbage collector: a tally allocates millions of tuples and no cycle,
-    and the collections they trigger cost about a third of collect()'s time at 1,000,000."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _chains(records):

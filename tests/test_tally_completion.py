@@ -1,4 +1,5 @@
-"""add1 with skipped steps against the plain +1 loop: same outcome, ties and details, always."""
+"""add1 with skipped steps, blocks and processes against the plain +1 loop: same outcome, ties and
+details, always."""
 
 import random
 from fractions import Fraction
@@ -14,6 +15,8 @@ from sync.tally.completion import (
     JUMP_SIZE,
     _add1_jumping,
     _add1_reference,
+    _exhaustive,
+    _result,
     _steps_within,
     equal_shares,
 )
@@ -80,8 +83,25 @@ def _data(projects, budget, ballots, kind):
     return data, Fraction(data.budget, prof.n)
 
 
+def plain_loop(data, t, completion):
+    """The rule as defined: one bare MES run per step of one unit, in order, nothing skipped."""
+    sel, spent, ties, trace = mes_run(data, t)
+    iterations = 1
+    while completion == "add1-comparison" or not _exhaustive(data, trace, spent):
+        nxt = mes_run(data, t + data.scale)
+        iterations += 1
+        if nxt[1] > data.budget:
+            break
+        t += data.scale
+        sel, spent, ties, trace = nxt
+        if len(trace) == len(data.eligible):
+            break
+    return _result(data, sel, spent, ties, t, iterations)
+
+
 def _same_as_reference(data, t0, completion):
-    ref = _add1_reference(data, t0, completion)
+    ref = plain_loop(data, t0, completion)
+    assert _add1_reference(data, t0, completion) == ref  # hints, blocks and floors
     assert _add1_jumping(data, t0, completion) == ref  # jumping from the first run
     assert _add1_jumping(data, t0, completion, plain=3) == ref  # after a few plain runs
     return ref
@@ -198,19 +218,55 @@ def test_big_warszawa_files_keep_the_plain_loop_and_the_bound_holds(pabulib_dir,
         assert mes_run(data, t0 + i * data.scale)[3] == trace
 
 
+@SETTINGS
+@given(
+    small_electorates() | many_step_electorates() | many_step_electorates("cumulative"),
+    st.lists(st.integers(1, 80), min_size=1, max_size=4, unique=True),
+)
+def test_a_richer_runs_prices_are_floors_for_a_poorer_run(election, gaps):
+    """mes_run given the chained records of runs at larger budgets: the bare run, exactly."""
+    data, t0 = _data(*election)
+    above = None
+    for gap in sorted(gaps, reverse=True) + [0]:  # the richest first, as in a block
+        t = t0 + gap * data.scale
+        floors = []
+        run = mes_run(data, t, above=above, record=floors)
+        assert run == mes_run(data, t), gap
+        above = (run[3], floors)
+
+
+def test_floors_from_a_poorer_run_would_be_wrong():
+    """The direction matters: a poorer run's prices are no floors, and used as such change a run."""
+    costs = {"a": 10, "b": 10, "c": 110, "d": 100}
+    projects = [{"id": p, "cost": c} for p, c in costs.items()]
+    ballots = [["a", "c"], ["a", "c"], ["b", "c"], ["a", "b", "d"], ["a", "b", "c", "d"]]
+    data, t0 = _data(projects, 136, ballots, "approval")
+    floors = []
+    poorer = mes_run(data, t0, record=floors)
+    richer = t0 + 3 * data.scale
+    assert mes_run(data, richer)[0] == ["a", "c", "b"]
+    assert mes_run(data, richer, above=(poorer[3], floors))[0] == ["a", "b"]
+
+
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(many_step_electorates(), st.sampled_from(COMPLETIONS), st.integers(0, 3))
-def test_runs_on_several_processes_give_the_plain_loops_outcome(election, completion, serial):
+@given(
+    many_step_electorates(),
+    st.sampled_from(COMPLETIONS),
+    st.integers(0, 3),
+    st.integers(1, 5),
+)
+def test_blocks_and_processes_give_the_plain_loops_outcome(election, completion, serial, chunk):
     from sync.tally import completion as module
 
     data, t0 = _data(*election)
-    ref = _add1_reference(data, t0, completion)
-    before, module.SERIAL_RUNS = module.SERIAL_RUNS, serial  # reach the forked runs early
+    ref = plain_loop(data, t0, completion)
+    before = module.SERIAL_RUNS, module.CHUNK
+    module.SERIAL_RUNS, module.CHUNK = serial, chunk  # reach the blocks and forked runs early
     try:
-        assert _add1_reference(data, t0, completion, workers=2) == ref
-        assert _add1_reference(data, t0, completion, workers=3) == ref
+        for workers in (1, 2, 3):
+            assert _add1_reference(data, t0, completion, workers=workers) == ref, workers
     finally:
-        module.SERIAL_RUNS = before
+        module.SERIAL_RUNS, module.CHUNK = before
 
 
 def test_a_real_file_on_two_processes_gives_the_same_outcome(pabulib_dir):

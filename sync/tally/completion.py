@@ -1,8 +1,6 @@
 """Equal Shares and its completions: pabutools' add1, and Wieliczka's add1 with comparison."""
 
-import multiprocessing
 from collections import deque
-from concurrent.futures import ProcessPoolExecutor
 from fractions import Fraction
 
 from .affine import Columns, affine_run
@@ -16,9 +14,11 @@ PLAIN_RUNS = 256
 # An affine run costs 2 to 15 plain ones (demo 2, Assen 3, Swiecie 14): after AFFINE_TRIAL of
 # them, go on only while they skip AFFINE_GAIN steps each on average.
 AFFINE_TRIAL, AFFINE_GAIN = 8, 16
-# With workers > 1, the plain loop's runs after its first SERIAL_RUNS are computed `workers` at
-# a time (each run depends only on its budget): forking costs what a few runs do.
+# The plain loop's runs after its first SERIAL_RUNS are computed in blocks of CHUNK, from the
+# largest budget down (each run's prices bound the next one's), and with workers > 1 several
+# blocks at a time (each run depends only on its budget): forking costs what a few runs do.
 SERIAL_RUNS = 8
+CHUNK = 4
 _shared = {}  # the MesData that forked workers inherit
 
 
@@ -77,42 +77,61 @@ def _add1_reference(data, t, completion, workers=1):
 
 
 def _runs_after(data, t, trace, workers):
-    """(t + k x step, mes_run there) for k = 1, 2, ... in order; later ones `workers` at a time.
+    """(t + k x step, mes_run there) for k = 1, 2, ... in increasing order.
 
-    Each run takes the latest trace known as hints (a faster search, never another result).
+    The first SERIAL_RUNS one by one (most elections stop there); then blocks of CHUNK runs,
+    each computed from its largest budget down (`_block`), `workers` blocks at a time.
     """
     step = data.scale  # one currency unit in scaled units
-    serial = SERIAL_RUNS if workers > 1 else None
-    while serial is None or serial > 0:
-        serial = serial and serial - 1
+    for _ in range(SERIAL_RUNS):
         t += step
         out = mes_run(data, t, hints=trace)
         trace = out[3]
         yield t, out
+    if workers <= 1:
+        while True:
+            block = _block(data, t, step, trace)
+            yield from block
+            t, trace = block[-1][0], block[-1][1][3]
+    # Imported here: most tallies never get this far, and multiprocessing costs 20 ms to load.
+    import multiprocessing
+
     _shared["data"] = data
+    # fork: the workers inherit the MesData instead of receiving it pickled. One more block
+    # than workers is in flight, so that no worker sits idle while the next one is handed over.
+    pool = multiprocessing.get_context("fork").Pool(workers)
     try:
-        # fork: the workers inherit the MesData instead of receiving it pickled.
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            pending = deque()
-            try:
-                while True:
-                    while len(pending) < workers:
-                        t += step
-                        pending.append((t, pool.submit(_forked_run, t, trace)))
-                    at, future = pending.popleft()
-                    out = future.result()
-                    trace = out[3]
-                    yield at, out
-            finally:
-                for _, future in pending:
-                    future.cancel()  # the consumer stopped: runs not started are dropped
+        pending = deque()
+        while True:
+            while len(pending) <= workers:
+                pending.append(pool.apply_async(_forked_block, (t, step, trace)))
+                t += CHUNK * step
+            block = pending.popleft().get()
+            yield from block
+            trace = block[-1][1][3]
     finally:
+        pool.terminate()  # the consumer stopped: runs still being computed are not needed
+        pool.join()
         _shared.clear()
 
 
-def _forked_run(t, hints):
-    return mes_run(_shared["data"], t, hints=hints)
+def _block(data, t, step, hints):
+    """[(t + k x step, mes_run there)] for k = 1..CHUNK, computed from k = CHUNK down.
+
+    Each run's prices are floors for the next, poorer one (mes_run's `above`): fewer projects
+    to price, the same outcomes.
+    """
+    out, above = [], None
+    for k in range(CHUNK, 0, -1):
+        floors = []
+        run = mes_run(data, t + k * step, hints=hints, above=above, record=floors)
+        hints, above = run[3], (run[3], floors)
+        out.append((t + k * step, run))
+    return out[::-1]
+
+
+def _forked_block(t, step, hints):
+    return _block(_shared["data"], t, step, hints)
 
 
 def _add1_jumping(data, t, completion, plain=0):

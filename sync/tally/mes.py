@@ -9,8 +9,9 @@ margin is below REL is re-decided exactly (see docs/tally.md, "Exactness").
 """
 
 from fractions import Fraction
-from itertools import chain
+from itertools import chain, repeat
 from math import gcd
+from operator import itemgetter
 
 import numpy as np
 
@@ -23,6 +24,7 @@ except ImportError:  # pragma: no cover - another numpy layout
 
 # Float values carry relative errors near 1e-13 here; any margin below REL is re-checked exactly.
 REL = 1e-7
+INF = float("inf")
 
 
 class MesData:
@@ -37,16 +39,21 @@ class MesData:
         col = {p: j for j, p in enumerate(ids)}
         self.cost = [int(instance.cost[p] * self.scale) for p in ids]
         groups = profile.groups
+        ballots = [items for items, _ in groups]
         if len(groups) > 0.6 * profile.n:  # few identical ballots: one entry per voter is faster
-            groups = [(items, 1) for items, m in groups for _ in range(m)]
-        self.mult = np.array([m for _, m in groups], dtype=np.int64)
-        # Every (group, project, points) entry at once; a stable sort by column keeps each
-        # column's groups in increasing order (what a loop appending them would give).
-        sizes = np.fromiter((len(items) for items, _ in groups), dtype=np.int64, count=len(groups))
-        entries = list(chain.from_iterable(items for items, _ in groups))
-        cols = np.fromiter((col.get(p, -1) for p, _ in entries), dtype=np.int64, count=len(entries))
-        points = np.fromiter((w for _, w in entries), dtype=np.int64, count=len(entries))
-        group_of = np.repeat(np.arange(len(groups), dtype=np.int64), sizes)
+            ballots = list(chain.from_iterable(map(repeat, ballots, (m for _, m in groups))))
+            self.mult = np.ones(len(ballots), dtype=np.int64)
+        else:
+            self.mult = np.array([m for _, m in groups], dtype=np.int64)
+        # Every (group, project, points) entry at once, in C (map, not generator expressions);
+        # a stable sort by column keeps each column's groups in increasing order.
+        sizes = np.fromiter(map(len, ballots), dtype=np.int64, count=len(ballots))
+        entries = list(chain.from_iterable(ballots))
+        n = len(entries)
+        projects = map(itemgetter(0), entries)
+        cols = np.fromiter(map(col.get, projects, repeat(-1)), dtype=np.int64, count=n)
+        points = np.fromiter(map(itemgetter(1), entries), dtype=np.int64, count=n)
+        group_of = np.repeat(np.arange(len(ballots), dtype=np.int64), sizes)
         keep = cols >= 0
         cols, points, group_of = cols[keep], points[keep], group_of[keep]
         order = np.argsort(cols, kind="stable")
@@ -271,17 +278,28 @@ class _Run:
         self.exh[newly] = True
 
 
-def mes_run(data, t, hints=()):
-    """One MES run at per-voter budget `t` (scaled units): (ids, cost, ties, funded columns)."""
-    # `hints` (the columns a previous run funded) are tried first in each round: a faster
-    # search, never a different result.
+def mes_run(data, t, hints=(), above=None, record=None):
+    """One MES run at per-voter budget `t` (scaled units): (ids, cost, ties, funded columns).
+
+    `hints` (the columns a previous run funded) are tried first in each round. `above`: the
+    (funded columns, `record`) of a run at a larger budget, whose prices bound this run's from
+    below for as long as both funded the same projects. `record`: a list that receives, per
+    round, this run's lower bound of every candidate's price. A faster search, never another
+    result.
+    """
     run = _Run(data, t)
     remaining = {j: 1.0 / data.total_w[j] for j in data.eligible}
     selected = list(data.free)
     spent = 0
     ties, trace = [], []
+    # With more money per voter, every voter keeps at least as much after each funding (the
+    # same projects funded in the same order), so every price is at most the same: the richer
+    # run's price of a project, each round, is a floor for this run's (docs/tally.md). A
+    # project missing from the richer run's round could not be paid for there: nor here.
+    above_trace, floors = above or ((), ())
     while remaining:
         rnd = len(trace)
+        floor = floors[rnd] if rnd < len(floors) and trace == above_trace[:rnd] else None
         order = sorted(remaining, key=remaining.__getitem__)
         if rnd < len(hints) and hints[rnd] in remaining:
             order.remove(hints[rnd])
@@ -290,6 +308,11 @@ def mes_run(data, t, hints=()):
         for pos, j in enumerate(order):
             if pos and remaining[j] > best * (1 + 4 * REL):
                 break
+            if pos and floor is not None:
+                low = floor.get(j, INF)
+                if low > best * (1 + 4 * REL):
+                    remaining[j] = low
+                    continue
             ev = run.evaluate(j)
             if ev is None:
                 del remaining[j]
@@ -300,6 +323,8 @@ def mes_run(data, t, hints=()):
             best = min(best, rho)
         if not found:
             break
+        if record is not None:
+            record.append(dict(remaining))
         near = [(j, ev) for rho, j, ev in found if rho <= best * (1 + 4 * REL)]
         if len(near) == 1 and not near[0][1][3]:
             j, ev = near[0]

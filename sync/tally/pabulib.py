@@ -144,7 +144,7 @@ def parse_pb(data):
                 current, header, rows = name, None, []
                 sections[name] = (line, None, rows)
                 continue
-            if not row or all(not cell.strip() for cell in row):
+            if not "".join(row).strip():
                 continue
             if current is None:
                 _fail(line, "text before the first section", "META", row[0][:40])
@@ -161,7 +161,7 @@ def parse_pb(data):
                     f"{len(header)} ({';'.join(header)})",
                     len(row),
                 )
-            rows.append((line, dict(zip(header, row, strict=True))))
+            rows.append((line, row))  # cells in header order; each section names its columns
     except csv.Error as exc:
         _fail(
             reader.line_num,
@@ -190,7 +190,8 @@ def _need(header_line, header, columns, section):
 def _meta(start, header, rows):
     _need(start, header, ("key", "value"), "META")
     meta, lines = {}, {}
-    for line, row in rows:
+    for line, cells in rows:
+        row = dict(zip(header, cells, strict=True))
         key = row["key"].strip()
         if key in meta:
             _fail(line, "META key repeated", "unique keys", key)
@@ -212,7 +213,8 @@ def _meta(start, header, rows):
 def _projects(start, header, rows):
     _need(start, header, ("project_id", "cost"), "PROJECTS")
     seen, out = set(), []
-    for line, row in rows:
+    for line, cells in rows:
+        row = dict(zip(header, cells, strict=True))
         pid = row["project_id"].strip()
         if not pid or "," in pid:
             _fail(line, "bad project id", "non-empty, without commas", repr(pid))
@@ -230,12 +232,15 @@ def _votes(start, header, rows, kind, known):
     columns = ("voter_id", "vote", "points") if kind == "cumulative" else ("voter_id", "vote")
     _need(start, header, columns, "VOTES")
     seen, out = set(), []
+    # By position: a dict per row would cost more than the rest of the row's checks.
+    at_voter, at_vote = header.index("voter_id"), header.index("vote")
+    at_points = header.index("points") if kind == "cumulative" else None
     for line, row in rows:
-        voter = row["voter_id"].strip()
+        voter = row[at_voter].strip()
         if voter in seen:
             _fail(line, "duplicate voter_id", "unique voters", voter)
         seen.add(voter)
-        text = row["vote"].strip()
+        text = row[at_vote].strip()
         ids = list(map(str.strip, text.split(","))) if text else []
         if not known.issuperset(ids):  # in C; the loop only names the culprit
             pid = next(pid for pid in ids if pid not in known)
@@ -243,7 +248,7 @@ def _votes(start, header, rows, kind, known):
         if len(set(ids)) != len(ids):
             _fail(line, "project listed twice in one vote", "distinct ids", text)
         if kind == "cumulative":
-            pts = row["points"].strip()
+            pts = row[at_points].strip()
             points = [p.strip() for p in pts.split(",")] if pts else []
             if len(points) != len(ids):
                 _fail(line, "points do not match the vote", f"{len(ids)} points", len(points))
