@@ -52,7 +52,10 @@ def _result(data, sel, spent, ties, t, iterations):
 
 
 def _add1_reference(data, t, completion, workers=1):
-    """The plain loop: one MES run per step of one currency unit (the rule's definition)."""
+    """The plain loop: one MES run per step of one currency unit (the rule's definition).
+
+    Every step is run; `_runs_after` only orders the work (blocks, floors, processes).
+    """
     sel, spent, ties, trace = mes_run(data, t)
     iterations = 1
 
