@@ -199,6 +199,40 @@ def test_tags_are_opened_once_and_a_later_import_between_tallies_is_opened_too(c
     assert result["ballots"] == {"counted": 0, "held": 2, "voided": 0, "excluded": 0}
 
 
+def test_tags_opened_in_windows_on_several_processes_are_the_ones_opened_at_once(
+    central_kit, monkeypatch
+):
+    """Small windows and chunks, two processes: the same tags, receipts and mark as one step."""
+    import shutil
+
+    import sync.groups as groups_module
+    from sync.central_home import open_central
+
+    kit = central_kit()
+    recs = kit.chain(
+        "k1",
+        [("open", f"{T}09:00")]
+        + [("ballot", f"V{i % 5}", "kiosk", f"{T}09:{i % 4 * 15:02d}") for i in range(9)],
+    )
+    with kit.open() as c:
+        import_bundle(c.store, c.election, kit.bundle("k1", recs), now=NOW)
+    copy = kit.root / "copy"
+    shutil.copytree(kit.home, copy)
+    read = "SELECT ballot, tag FROM tags ORDER BY ballot", "SELECT * FROM receipts ORDER BY ballot"
+    with kit.open() as c:
+        assert open_tags(c.store, c.election, central_key(c.home), workers=1) == 9
+        one_step = [c.store.conn.execute(q).fetchall() for q in read]
+        mark = c.store.meta(TAGS_UPTO)
+    monkeypatch.setattr(groups_module, "WINDOW", 4)  # the session record, 9 ballots: 3 windows
+    monkeypatch.setattr(groups_module, "CHUNK", 2)
+    monkeypatch.setattr(groups_module, "PARALLEL_FROM", 1)
+    with open_central(copy) as c:
+        assert open_tags(c.store, c.election, central_key(c.home), workers=2) == 9
+        assert [c.store.conn.execute(q).fetchall() for q in read] == one_step
+        assert c.store.meta(TAGS_UPTO) == mark
+        assert len({tag for _, tag in one_step[0]}) == 5  # five residents, four voted twice
+
+
 def test_a_wrong_central_key_is_refused_even_with_nothing_new_to_open(central_kit):
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
