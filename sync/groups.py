@@ -83,11 +83,11 @@ def open_tags(store, election, private, *, workers=None):
         return 0
     workers = workers or os.cpu_count() or 1
     parallel = top - upto >= PARALLEL_FROM and workers > 1
-    pool = ProcessPoolExecutor(workers) if parallel else None
-    raw, opened, done = _raw(private), 0, None
+    raw, opened, done, pool = _raw(private), 0, None, None
     cache = store.conn.execute("PRAGMA cache_size").fetchone()[0]
     store.conn.execute(f"PRAGMA cache_size = {CACHE}")
     try:
+        pool = ProcessPoolExecutor(workers) if parallel else None
         # WINDOW records at a time: the memory stays flat at any size, and an interrupted run
         # keeps the windows it wrote. A window is written while the next one is being opened.
         for start in range(upto, top, WINDOW):
