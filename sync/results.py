@@ -15,7 +15,7 @@ from typing import NamedTuple
 from . import dedup
 from .canonical import canonical_bytes
 from .errors import TallyError
-from .tally.model import gc_paused
+from .tally.model import gc_paused, group_shared
 
 ONLINE_DEVICE = "~online"  # sorts after every device name ([a-z0-9-]) at the same quarter hour
 
@@ -223,14 +223,9 @@ def counted_selections(ballots, skip):
     Ballots with the same selections share one object (see collect): a million ballots come
     down to their distinct selections, counted in C, and the few skipped ones taken off.
     """
-    everything = list(map(itemgetter(5), ballots.values()))  # Ballot.selections
-    times = Counter(map(id, everything))
-    distinct = dict(zip(map(id, everything), everything, strict=True))
-    for i in skip:
-        b = ballots.get(i)
-        if b is not None:
-            times[id(b.selections)] -= 1
-    return [(distinct[k], n) for k, n in times.items() if n > 0]
+    pairs = group_shared(list(map(itemgetter(5), ballots.values())))  # Ballot.selections
+    off = Counter(id(ballots[i].selections) for i in skip if i in ballots)
+    return [(s, n - off[id(s)]) for s, n in pairs if n > off[id(s)]]
 
 
 def _section(section, counted):
