@@ -84,14 +84,15 @@ def import_paths(central, paths, *, now, workers=None, progress=None):
     files = bundle_files(paths)
     workers = workers or os.cpu_count() or 1
     outcomes = []
-    # A bulk import inserts into the random-keyed ballot index: a 32 MiB page cache (default
-    # 2 MiB) keeps its pages in memory.
-    central.store.conn.execute(f"PRAGMA cache_size = {CACHE}")
 
     def done(path, result, error):
         outcomes.append(Outcome(path, result, error))
         if progress:
             progress(path)
+
+    def finish_oldest(pending):
+        path, future = pending.popleft()
+        done(path, *future.result())
 
     if workers > 1 and len(files) > 1:
         revocations = central.home / "revocations.urne"
@@ -103,10 +104,13 @@ def import_paths(central, paths, *, now, workers=None, progress=None):
             for path in files:
                 pending.append((path, pool.submit(_in_worker, path)))
                 if len(pending) >= 2 * workers:
-                    done(pending[0][0], *pending.popleft()[1].result())
+                    finish_oldest(pending)
             while pending:
-                done(pending[0][0], *pending.popleft()[1].result())
+                finish_oldest(pending)
     else:
+        # A bulk import inserts into the random-keyed ballot index: a 32 MiB page cache (default
+        # 2 MiB) keeps its pages in memory. The workers set their own (_init).
+        central.store.conn.execute(f"PRAGMA cache_size = {CACHE}")
         for path in files:
             args = (central.store, central.election, path)
             done(path, *_import(*args, revocations=central.revocations, now=now))
