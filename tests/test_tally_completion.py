@@ -278,3 +278,29 @@ def test_a_real_file_on_two_processes_gives_the_same_outcome(pabulib_dir):
         ref = _add1_reference(data, t0, completion)
         assert ref[3]["iterations"] > 100
         assert _add1_reference(data, t0, completion, workers=2) == ref, completion
+
+
+def test_workers_are_gone_when_the_loop_stops_and_their_errors_reach_the_caller(
+    pabulib_dir, monkeypatch
+):
+    import multiprocessing
+
+    from sync.tally import completion as module
+
+    pb = read_pb(pabulib_dir / "Poland_Swiecie_2023.pb")
+    data, t0 = _data(pb.project_list(), pb.budget, pb.ballots, pb.ballot_type)
+    # The loop stops while blocks are still queued on every worker: none may outlive it.
+    assert _add1_reference(data, t0, "add1", workers=3) == _add1_reference(data, t0, "add1")
+    assert multiprocessing.active_children() == []
+
+    real_block = module._block
+
+    def failing_block(data, t, step, hints):
+        if t > t0 + 40 * step:
+            raise ArithmeticError(f"block at {t}")
+        return real_block(data, t, step, hints)
+
+    monkeypatch.setattr(module, "_block", failing_block)  # the forked workers inherit it
+    with pytest.raises(ArithmeticError, match="block at"):
+        _add1_reference(data, t0, "add1", workers=2)
+    assert multiprocessing.active_children() == []

@@ -1,6 +1,5 @@
 """Equal Shares and its completions: pabutools' add1, and Wieliczka's add1 with comparison."""
 
-from collections import deque
 from fractions import Fraction
 
 from .affine import Columns, affine_run
@@ -19,7 +18,6 @@ AFFINE_TRIAL, AFFINE_GAIN = 8, 16
 # blocks at a time (each run depends only on its budget): forking costs what a few runs do.
 SERIAL_RUNS = 8
 CHUNK = 4
-_shared = {}  # the MesData that forked workers inherit
 
 
 def _exhaustive(data, selected_cols, spent):
@@ -99,23 +97,64 @@ def _runs_after(data, t, trace, workers):
     # Imported here: most tallies never get this far, and multiprocessing costs 20 ms to load.
     import multiprocessing
 
-    _shared["data"] = data
-    # fork: the workers inherit the MesData instead of receiving it pickled. One more block
-    # than workers is in flight, so that no worker sits idle while the next one is handed over.
-    pool = multiprocessing.get_context("fork").Pool(workers)
+    # Our own forked workers, one pipe each, rather than multiprocessing.Pool: Pool.terminate()
+    # with tasks still queued can hang for good (its task thread blocks on a lock the killed
+    # workers held; seen in CI). Here the parent shares no lock with a worker, and stopping is
+    # a SIGKILL. fork: a worker inherits the MesData instead of receiving it pickled.
+    ctx = multiprocessing.get_context("fork")
+    procs, conns = [], []
     try:
-        pending = deque()
+        for _ in range(workers):
+            mine, theirs = ctx.Pipe()
+            proc = ctx.Process(target=_serve, args=(theirs, data), daemon=True)
+            proc.start()
+            theirs.close()
+            procs.append(proc)
+            conns.append(mine)
+        # Block i goes to worker i % workers, two per worker in flight: each has its next block
+        # queued when it finishes one, and its results come back in the order it was sent them.
+        sent = done = 0
         while True:
-            while len(pending) <= workers:
-                pending.append(pool.apply_async(_forked_block, (t, step, trace)))
+            while sent < done + 2 * workers:
+                conns[sent % workers].send((t, step, trace))
                 t += CHUNK * step
-            block = pending.popleft().get()
+                sent += 1
+            block = _received(conns[done % workers], procs[done % workers])
+            done += 1
             yield from block
             trace = block[-1][1][3]
     finally:
-        pool.terminate()  # the consumer stopped: runs still being computed are not needed
-        pool.join()
-        _shared.clear()
+        # The consumer stopped: runs still being computed are not needed.
+        for proc in procs:
+            proc.kill()
+        for proc, conn in zip(procs, conns, strict=True):
+            proc.join()
+            conn.close()
+
+
+def _serve(conn, data):
+    """A forked worker: compute each block it is sent, send back ("ok", block) or the error."""
+    while True:
+        try:
+            t, step, hints = conn.recv()
+        except EOFError:  # the parent is gone
+            return
+        try:
+            reply = ("ok", _block(data, t, step, hints))
+        except Exception as exc:  # noqa: BLE001 - handed to the parent, which raises it
+            reply = ("error", exc)
+        conn.send(reply)
+
+
+def _received(conn, proc):
+    """The next reply on `conn`: its block, or the worker's exception raised here."""
+    try:
+        kind, value = conn.recv()
+    except EOFError:
+        raise RuntimeError(f"tally worker {proc.pid} died (exit code {proc.exitcode})") from None
+    if kind == "error":
+        raise value
+    return value
 
 
 def _block(data, t, step, hints):
@@ -131,10 +170,6 @@ def _block(data, t, step, hints):
         hints, above = run[3], (run[3], floors)
         out.append((t + k * step, run))
     return out[::-1]
-
-
-def _forked_block(t, step, hints):
-    return _block(_shared["data"], t, step, hints)
 
 
 def _add1_jumping(data, t, completion, plain=0):
