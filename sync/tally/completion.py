@@ -98,9 +98,10 @@ def _runs_after(data, t, trace, workers):
     import multiprocessing
 
     # Our own forked workers, one pipe each, rather than multiprocessing.Pool: Pool.terminate()
-    # with tasks still queued can hang for good (its task thread blocks on a lock the killed
-    # workers held; seen in CI). Here the parent shares no lock with a worker, and stopping is
-    # a SIGKILL. fork: a worker inherits the MesData instead of receiving it pickled.
+    # with tasks still queued can hang for good (its task thread stayed blocked on the input
+    # queue's lock; CI and about one test run in fifteen here). Here the parent shares no lock
+    # with a worker, and stopping is a SIGKILL. fork: a worker inherits the MesData instead of
+    # receiving it pickled.
     ctx = multiprocessing.get_context("fork")
     procs, conns = [], []
     try:
@@ -134,6 +135,11 @@ def _runs_after(data, t, trace, workers):
 
 def _serve(conn, data):
     """A forked worker: compute each block it is sent, send back ("ok", block) or the error."""
+    import signal
+
+    # Ctrl-C reaches the whole process group: the parent stops and kills the workers, which
+    # need not print a traceback each.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     while True:
         try:
             t, step, hints = conn.recv()
