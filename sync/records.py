@@ -282,6 +282,17 @@ class RecordChecker:
         found canonical and valid, and a good signature qualifies; anything else (including a bad
         signature) returns None so that the full path raises its specific error.
         """
+        got = self.fast_unsigned(line)
+        if got is None:
+            return None
+        try:
+            self.public.verify(got[2], got[1])
+        except InvalidSignature:
+            return None
+        return got
+
+    def fast_unsigned(self, line):
+        """fast_line without the signature check: for a SignatureBatch to verify later."""
         m = BALLOT_LINE.match(line)
         if (
             m is None
@@ -292,13 +303,7 @@ class RecordChecker:
             or int(m["epoch"]) != self.epoch
         ):
             return None
-        message = RECORD_PREFIX + m["body"]
-        signature = bytes.fromhex(m["sig"].decode())
-        try:
-            self.public.verify(signature, message)
-        except InvalidSignature:
-            return None
-        return m, message, signature
+        return m, RECORD_PREFIX + m["body"], bytes.fromhex(m["sig"].decode())
 
     def check_light(self, body_bytes, signature, *, where="record"):
         """Like check, but returns (seq, prev, type, body or None, ballot id hex or None).
