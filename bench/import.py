@@ -3,12 +3,14 @@
 Usage: python3 bench/import.py [--ballots 100000] [--devices 50] [--workers N] [--rounds R]
 Prints the load average at start; per round (each into a fresh central) the import rate between
 two measurements of the raw Ed25519 verification rate on all cores, and their ratio on wall time
-and on CPU time (target >= 0.7); the best round; the peak memory of the importing process and its
-workers together (PSS, sampled; target < 300 MB at 1,000,000 ballots). The raw rate verifies
-2,000 distinct signatures in turn, like a bundle's (bench/_measure.py).
+and on CPU time (target >= 0.7); their median and best; the peak memory of the importing process
+and its workers together (PSS, sampled in one more import, not timed; target < 300 MB at
+1,000,000 ballots). The raw rate verifies 2,000 distinct signatures in turn, like a bundle's, over
+each process's own verification time (bench/_measure.py).
 """
 
 import argparse
+import contextlib
 import os
 import resource
 import shutil
@@ -36,8 +38,8 @@ def _cpu():
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def one_round(root, paths, workers, number):
-    """Raw rate, import into a fresh central, raw rate again: a dict of figures."""
+def import_once(root, paths, workers, number, *, memory=False):
+    """Import into a fresh central: (records stored, seconds, CPU seconds, errors, peak PSS)."""
     from fixtures_central import PASSWORD
 
     from sync.central_home import init_central, open_central
@@ -45,20 +47,29 @@ def one_round(root, paths, workers, number):
 
     home = root / f"central-{number}"
     init_central(home, root / "election.urne", root / "central.key", PASSWORD)
-    before, cpu_before = raw_rate(workers)
-    with open_central(home) as central, PeakTree(os.getpid()) as peak:
+    # Reading /proc every 0.1 s takes 0.5 to 1 s of CPU per round from the import's cores: the
+    # memory is measured in a round of its own, not timed.
+    peak = PeakTree(os.getpid()) if memory else contextlib.nullcontext()
+    with open_central(home) as central, peak:
         cpu, t = _cpu(), time.perf_counter()
         outcomes = import_paths(central, paths, now=NOW, workers=workers)
         elapsed, cpu = time.perf_counter() - t, _cpu() - cpu
         stored = central.store.conn.execute("SELECT count(*) FROM records").fetchone()[0]
-    after, cpu_after = raw_rate(workers)
     shutil.rmtree(home)
+    errors = sum(1 for o in outcomes if o.error)
+    return stored, elapsed, cpu, errors, peak.bytes if memory else 0
+
+
+def one_round(root, paths, workers, number):
+    """Raw rate, import into a fresh central, raw rate again: a dict of figures."""
+    before, cpu_before = raw_rate(workers)
+    stored, elapsed, cpu, errors, _ = import_once(root, paths, workers, number)
+    after, cpu_after = raw_rate(workers)
     raw, raw_cpu = (before + after) / 2, (cpu_before + cpu_after) / 2
     return {
         "stored": stored, "seconds": elapsed, "cpu": cpu, "raw": raw, "before": before,
-        "after": after, "raw_cpu": raw_cpu, "errors": sum(1 for o in outcomes if o.error),
+        "after": after, "raw_cpu": raw_cpu, "errors": errors,
         "wall_ratio": stored / elapsed / raw, "cpu_ratio": stored / cpu / raw_cpu,
-        "tree": peak.bytes,
     }  # fmt: skip
 
 
@@ -67,7 +78,7 @@ def main():
     ap.add_argument("--ballots", type=int, default=100_000)
     ap.add_argument("--devices", type=int, default=50)
     ap.add_argument("--workers", type=int, default=os.cpu_count())
-    ap.add_argument("--rounds", type=int, default=2, help="Best of this many imports.")
+    ap.add_argument("--rounds", type=int, default=2, help="Median of this many imports.")
     args = ap.parse_args()
     from fixtures_records import mini_election
 
@@ -98,6 +109,7 @@ def main():
                 f" ratio wall {r['wall_ratio']:.2f}, CPU {r['cpu_ratio']:.2f};"
                 f" load {os.getloadavg()[0]:.1f}"
             )
+        tree_mb = import_once(root, paths, args.workers, "memory", memory=True)[4] / 1e6
     n = args.rounds
     for key, label in (("wall_ratio", "wall clock"), ("cpu_ratio", "CPU time")):
         ratios = [r[key] for r in rounds]
@@ -105,12 +117,11 @@ def main():
             f"ratio import / raw verify, {label}: {', '.join(f'{x:.2f}' for x in ratios)};"
             f" median {statistics.median(ratios):.2f}, best {max(ratios):.2f} of {n} (target >= 0.7)"
         )
-    tree_mb = max(r["tree"] for r in rounds) / 1e6
     self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(
-        f"peak memory of the importer and its workers together: {tree_mb:.0f} MB PSS, worst"
-        " round (target < 300 MB)"
+        f"peak memory of the importer and its workers together: {tree_mb:.0f} MB PSS, in one more"
+        " import, not timed (target < 300 MB)"
     )
     # ru_maxrss of the children also covers the processes that generated the bundles.
     print(f"peak RSS, one process: importer {self_mb:.0f} MB, largest child {child_mb:.0f} MB")
