@@ -62,9 +62,9 @@ def import_once(root, paths, workers, number, *, memory=False):
 
 def one_round(root, paths, workers, number):
     """Raw rate, import into a fresh central, raw rate again: a dict of figures."""
-    before, cpu_before = raw_rate(workers)
+    before, cpu_before = raw_rate()
     stored, elapsed, cpu, errors, _ = import_once(root, paths, workers, number)
-    after, cpu_after = raw_rate(workers)
+    after, cpu_after = raw_rate()
     raw, raw_cpu = (before + after) / 2, (cpu_before + cpu_after) / 2
     return {
         "stored": stored, "seconds": elapsed, "cpu": cpu, "raw": raw, "before": before,
