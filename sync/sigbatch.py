@@ -13,8 +13,8 @@ class SignatureBatch:
     The central's import verifies a block's signatures in one loop after parsing its lines: 2 to
     5 % less time per record than verifying each line as it is parsed, likely because the two
     loops stop evicting each other from the CPU's caches (docs/benchmarks.md, import). The first
-    error stays the first: a caller flushes before any later line can raise (see `flushing`), and
-    a bad signature raises what the full path raises for its line.
+    error stays the first: a later line's error is raised only once the earlier lines' signatures
+    are verified (`flushing`), and a bad signature raises what the full path raises for its line.
     """
 
     def __init__(self, checker, full):
