@@ -59,31 +59,29 @@ def test_flush_raises_the_first_bad_signature_in_line_order(kit):
     batch.flush()  # what was pending is gone: nothing left to raise
 
 
-def test_flushing_puts_an_earlier_bad_signature_before_a_later_error(kit):
-    ctx, _ = kit
+def _one_bad_line(ctx):
+    """A batch, and record 4 of a chain as a hot-path line with a bad signature, parsed."""
     chain = make_chain(ctx, 4)
     checker = _checker(ctx, chain)
-    batch = SignatureBatch(checker, _full(checker))
     body_bytes, sig = chain[-1]
     line = records.encode_line(body_bytes, _bad(sig))[:-1]
     _, message, signature = checker.fast_unsigned(line)
+    return SignatureBatch(checker, _full(checker)), (4, line, signature, message)
+
+
+def test_flushing_puts_an_earlier_bad_signature_before_a_later_error(kit):
+    batch, parsed = _one_bad_line(kit[0])
     with pytest.raises(SignatureError, match=r"records\.jsonl:4"), batch.flushing():
-        batch.add(4, line, signature, message)
+        batch.add(*parsed)
         raise ChainError("a later line's error", where="records.jsonl:5")
     with pytest.raises(ChainError, match=r"records\.jsonl:5"), batch.flushing():
         raise ChainError("a later line's error", where="records.jsonl:5")  # nothing pending
 
 
 def test_flushing_verifies_at_the_end(kit):
-    ctx, _ = kit
-    chain = make_chain(ctx, 4)
-    checker = _checker(ctx, chain)
-    batch = SignatureBatch(checker, _full(checker))
-    body_bytes, sig = chain[-1]
-    line = records.encode_line(body_bytes, _bad(sig))[:-1]
-    _, message, signature = checker.fast_unsigned(line)
-    with pytest.raises(SignatureError), batch.flushing():
-        batch.add(4, line, signature, message)
+    batch, parsed = _one_bad_line(kit[0])
+    with pytest.raises(SignatureError, match=r"records\.jsonl:4"), batch.flushing():
+        batch.add(*parsed)
 
 
 # Two faults in one bundle: every verifier reports the same first one ---------------------------
