@@ -13,7 +13,7 @@ from sync.bundle_rows import verify_bundle_rows
 from sync.errors import ChainError, SignatureError, UrneError
 from sync.sigbatch import SignatureBatch
 
-N = 12  # record 1 opens the session; from record 4 on, ballots take the hot path
+N = 12  # record 1 opens the session, 2 to 4 show the 3 selections; from 5 on, the hot path
 
 
 @pytest.fixture(scope="module")
