@@ -41,8 +41,7 @@ class SignatureBatch:
 
     @contextmanager
     def flushing(self):
-        """`with batch.flushing():` around the lines: an error of a later line waits for the
-        signatures of the earlier ones, whose own error, if any, comes first."""
+        """Around the lines: a later line's error waits for the earlier signatures' error, if any."""
         try:
             yield self
         except UrneError:
