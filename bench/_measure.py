@@ -24,10 +24,14 @@ def tree_pss(pid):
 
 
 class PeakTree:
-    """`with PeakTree(pid) as peak:` samples the tree's PSS; `peak.bytes` is the largest sum."""
+    """`with PeakTree(pid) as peak:` samples the tree's PSS; `peak.bytes` is the largest sum.
 
-    def __init__(self, pid, every=0.1):  # sampling /proc costs CPU: not too often
-        self.pid, self.every, self.bytes = pid, every, 0
+    `sample=False` samples nothing (`bytes` stays 0): reading /proc every 0.1 s takes 0.5 to 1 s
+    of CPU a run from the cores being measured, so timed runs do without it.
+    """
+
+    def __init__(self, pid, every=0.1, *, sample=True):  # sampling /proc costs CPU
+        self.pid, self.every, self.bytes, self.sample = pid, every, 0, sample
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -37,12 +41,21 @@ class PeakTree:
             self._stop.wait(self.every)
 
     def __enter__(self):
-        self._thread.start()
+        if self.sample:
+            self._thread.start()
         return self
 
     def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
+        if self.sample:
+            self._stop.set()
+            self._thread.join()
+
+
+def rounds_text(ratios):
+    """Each round's ratio and their median, as the benches print them: "0.77, 0.81; median 0.79"."""
+    import statistics
+
+    return f"{', '.join(f'{x:.2f}' for x in ratios)}; median {statistics.median(ratios):.2f}"
 
 
 def signed_samples(count=2000, size=560):

@@ -10,11 +10,9 @@ each process's own verification time (bench/_measure.py).
 """
 
 import argparse
-import contextlib
 import os
 import resource
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -28,7 +26,7 @@ sys.path[:0] = [
 
 from _bundles import NOW  # noqa: E402 - bench/_bundles.py, shared with bench/tally.py
 from _bundles import make_device_job as _make_device  # noqa: E402
-from _measure import PeakTree, raw_rate  # noqa: E402
+from _measure import PeakTree, raw_rate, rounds_text  # noqa: E402
 
 
 def _cpu():
@@ -47,17 +45,15 @@ def import_once(root, paths, workers, number, *, memory=False):
 
     home = root / f"central-{number}"
     init_central(home, root / "election.urne", root / "central.key", PASSWORD)
-    # Reading /proc every 0.1 s takes 0.5 to 1 s of CPU per round from the import's cores: the
-    # memory is measured in a round of its own, not timed.
-    peak = PeakTree(os.getpid()) if memory else contextlib.nullcontext()
-    with open_central(home) as central, peak:
+    # The memory is measured in a round of its own, not timed (see PeakTree).
+    with open_central(home) as central, PeakTree(os.getpid(), sample=memory) as peak:
         cpu, t = _cpu(), time.perf_counter()
         outcomes = import_paths(central, paths, now=NOW, workers=workers)
         elapsed, cpu = time.perf_counter() - t, _cpu() - cpu
         stored = central.store.conn.execute("SELECT count(*) FROM records").fetchone()[0]
     shutil.rmtree(home)
     errors = sum(1 for o in outcomes if o.error)
-    return stored, elapsed, cpu, errors, peak.bytes if memory else 0
+    return stored, elapsed, cpu, errors, peak.bytes
 
 
 def one_round(root, paths, workers, number):
@@ -114,8 +110,8 @@ def main():
     for key, label in (("wall_ratio", "wall clock"), ("cpu_ratio", "CPU time")):
         ratios = [r[key] for r in rounds]
         print(
-            f"ratio import / raw verify, {label}: {', '.join(f'{x:.2f}' for x in ratios)};"
-            f" median {statistics.median(ratios):.2f}, best {max(ratios):.2f} of {n} (target >= 0.7)"
+            f"ratio import / raw verify, {label}: {rounds_text(ratios)}, best {max(ratios):.2f}"
+            f" of {n} (target >= 0.7)"
         )
     self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

@@ -10,11 +10,9 @@ signatures in turn, like a bundle's, over each process's own verification time (
 """
 
 import argparse
-import contextlib
 import os
 import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 
-from _measure import PeakTree, raw_rate, signed_samples  # noqa: E402
+from _measure import PeakTree, raw_rate, rounds_text, signed_samples  # noqa: E402
 from fixtures_records import NOW, chain_records, make_enrolled  # noqa: E402
 
 from sync.bundle import bundle_name, write_bundle  # noqa: E402
@@ -85,20 +83,20 @@ def per_record_ratio(root, rounds=3):
 def timed_verify(root, folder, *, memory=False):
     """Run `urne audit verify --json` on the folder: (seconds, CPU seconds, peak PSS, exit code).
 
-    `memory`: sample the process tree's memory, which takes CPU from the verifier (reading /proc
-    every 0.1 s: 0.5 to 1 s a run), so only in a run of its own, not timed.
+    `memory`: sample the process tree's memory, which takes CPU from the verifier (see PeakTree),
+    so only in a run of its own, not timed.
     """
     cmd = [sys.executable, "-c", "from urne_cli import main; main()", "audit", "verify"]
     cmd += ["--election", str(root / "election.urne"), "--json", str(folder)]
     cpu = _children_cpu()
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    with PeakTree(proc.pid) if memory else contextlib.nullcontext() as peak:
+    with PeakTree(proc.pid, sample=memory) as peak:
         proc.wait()
     elapsed = time.perf_counter() - start
     if proc.returncode:
         sys.stderr.write(proc.stderr.read().decode())
-    return elapsed, _children_cpu() - cpu, peak.bytes if memory else 0, proc.returncode
+    return elapsed, _children_cpu() - cpu, peak.bytes, proc.returncode
 
 
 def _children_cpu():
@@ -159,18 +157,15 @@ def main():
         # round (8,400/s before, 13,600/s after, once), which makes a lucky round's ratio.
         walls = [r["wall_ratio"] for r in rounds]
         print(
-            f"ratio (wall clock)    {', '.join(f'{x:.2f}' for x in walls)}; median"
-            f" {statistics.median(walls):.2f}, best {best['wall_ratio']:.2f} (target >= 0.8)"
+            f"ratio (wall clock)    {rounds_text(walls)}, best {best['wall_ratio']:.2f}"
+            " (target >= 0.8)"
         )
         # CPU time is what the verifier spends, whatever else the machine is running.
         cpus = [r["cpu_ratio"] for r in rounds]
         per_cpu = args.ballots / best["cpu"]
         print(f"verifier CPU          {best['cpu']:.2f} s, {per_cpu:,.0f} records per CPU-second")
         print(f"raw per CPU-second    {best['raw_cpu']:,.0f} verifications")
-        print(
-            f"ratio (CPU time)      {', '.join(f'{x:.2f}' for x in cpus)}; median"
-            f" {statistics.median(cpus):.2f}"
-        )
+        print(f"ratio (CPU time)      {rounds_text(cpus)}")
         peak = timed_verify(root, folder, memory=True)[2]
         print(f"peak memory (tree)    {peak / 1e6:.0f} MB PSS, one more run, not timed (< 200 MB)")
         same = raw_rate(repeat_one=True)[0]
