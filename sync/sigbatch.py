@@ -4,6 +4,7 @@ from contextlib import contextmanager
 
 from cryptography.exceptions import InvalidSignature
 
+from .bundle import RECORDS
 from .errors import SignatureError, UrneError
 
 
@@ -36,7 +37,7 @@ class SignatureBatch:
             except InvalidSignature:
                 self._full(number, line)
                 raise SignatureError(
-                    "bad urne/1/record signature", where=f"records.jsonl:{number}"
+                    "bad urne/1/record signature", where=f"{RECORDS}:{number}"
                 ) from None
 
     @contextmanager
